@@ -1,0 +1,73 @@
+import type { ClusterSnapshot, NodeInfo } from "../model/cluster.js";
+import { compareStrings } from "../model/order.js";
+import { allCalicoSelector, tryParseCalicoSelector, type CalicoSelector } from "../selectors/calico-selector.js";
+
+/** A node-to-node peering a BGPPeer asks for: every node on `side` peers every node on `peers`. */
+export interface Peering {
+  /** A selector, or a node name (`spec.node`). */
+  readonly side: CalicoSelector | string;
+  readonly peers: CalicoSelector;
+}
+
+/**
+ * The node-to-node peerings of a state's BGPPeers (owned or not). BGPPeers with an invalid
+ * selector are skipped, as Calico skips them; peerings to a `peerIP` leave the cluster.
+ */
+export function compilePeerings(state: ClusterSnapshot): Peering[] {
+  const peerings: Peering[] = [];
+  for (const peer of state.bgpPeers) {
+    if (peer.peerSelector === undefined) continue;
+    const peers = tryParseCalicoSelector(peer.peerSelector);
+    if (peers === undefined) continue;
+    if (peer.node !== undefined) {
+      peerings.push({ side: peer.node, peers });
+      continue;
+    }
+    const side = peer.nodeSelector === undefined ? allCalicoSelector : tryParseCalicoSelector(peer.nodeSelector);
+    if (side !== undefined) peerings.push({ side, peers });
+  }
+  return peerings;
+}
+
+/**
+ * Returns a function giving a node's membership signature: two characters per peering, "1" when
+ * the node is on that peering's node side, then "1" when it is on its peer side. Selector results
+ * are memoised on the values of the label keys the selectors read.
+ */
+export function createMembership(peerings: readonly Peering[]): (node: NodeInfo) => string {
+  const keys = [
+    ...new Set(peerings.flatMap((p) => [...(typeof p.side === "string" ? [] : p.side.keys), ...p.peers.keys])),
+  ].sort(compareStrings);
+  const named = peerings.some((p) => typeof p.side === "string");
+  const cache = new Map<string, string>();
+  return (node) => {
+    let projection = "";
+    for (const key of keys) projection += (node.labels[key] ?? "\u0001") + "\u0000";
+    let signature = cache.get(projection);
+    if (signature === undefined) {
+      signature = "";
+      for (const p of peerings) {
+        signature += typeof p.side !== "string" && p.side.matches(node.labels) ? "1" : "0";
+        signature += p.peers.matches(node.labels) ? "1" : "0";
+      }
+      cache.set(projection, signature);
+    }
+    if (!named) return signature;
+    let out = "";
+    peerings.forEach((p, i) => {
+      out += typeof p.side === "string" ? (p.side === node.name ? "1" : "0") : (signature?.charAt(2 * i) ?? "0");
+      out += signature?.charAt(2 * i + 1) ?? "0";
+    });
+    return out;
+  };
+}
+
+/** Whether nodes with signatures `a` and `b` peer through some peering. */
+export function signaturesPeer(a: string, b: string, peeringCount: number): boolean {
+  for (let p = 0; p < peeringCount; p++) {
+    if ((a.charCodeAt(2 * p) === 49 && b.charCodeAt(2 * p + 1) === 49) || (b.charCodeAt(2 * p) === 49 && a.charCodeAt(2 * p + 1) === 49)) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,94 @@
+import type { ClusterSnapshot } from "../model/cluster.js";
+import { isValidClusterId, parseIpv4 } from "../model/ipv4.js";
+import { compareStrings } from "../model/order.js";
+import { compilePeerings, createMembership, signaturesPeer } from "./peerings.js";
+
+/**
+ * The BGP sessions Calico would open for a cluster state, compressed.
+ *
+ * Route reflectors (nodes with a valid cluster ID) are kept one by one. Every other node only
+ * originates and receives routes (iBGP speakers that are not reflectors never pass routes on), so
+ * non-reflectors with the same session pattern are interchangeable and collapse into one class.
+ * A class's pattern is its membership in each side of each node-to-node peering plus the mesh.
+ * Sessions: the node-to-node mesh between non-reflectors while it is on, and every pair a BGPPeer
+ * selects (`node`/`nodeSelector`/global × `peerSelector`; confd adds the reverse session, so a
+ * selected pair peers symmetrically). BGPPeers with an invalid selector are ignored, as Calico does;
+ * peerings to a `peerIP` leave the cluster and do not connect nodes.
+ */
+export interface SessionGraph {
+  /** Reflectors first (sorted by node name), then classes (sorted by first member). */
+  readonly entities: readonly Entity[];
+  /** adjacency[i * n + j] = 1 when members of i and j peer; [i * n + i] = distinct members of class i peer. */
+  readonly adjacency: Uint8Array;
+  /** Node name → entity index, for nodes that are up (Ready). */
+  readonly entityOfNode: ReadonlyMap<string, number>;
+}
+
+/** A reflector, or a class of interchangeable non-reflector nodes. */
+export type Entity =
+  | { readonly kind: "reflector"; readonly node: string; readonly clusterId: number; readonly size: 1 }
+  | { readonly kind: "class"; readonly members: readonly string[]; readonly size: number };
+
+/** Options of {@link buildSessionGraph}. */
+export interface SessionGraphOptions {
+  /** Treat NotReady nodes as up (to count configured sessions rather than live ones). */
+  readonly includeNotReady?: boolean;
+}
+
+/**
+ * Builds the session graph of `state`. NotReady nodes are down (calico-node there cannot keep
+ * sessions) and left out unless `includeNotReady` is set. Selector matches are memoised on the
+ * values of the label keys the selectors read, so the cost is one map lookup per node.
+ */
+export function buildSessionGraph(state: ClusterSnapshot, options: SessionGraphOptions = {}): SessionGraph {
+  const peerings = compilePeerings(state);
+  const membership = createMembership(peerings);
+  const reflectors: { node: string; clusterId: number; signature: string }[] = [];
+  const classes = new Map<string, string[]>();
+  for (const node of state.nodes) {
+    if (!node.ready && options.includeNotReady !== true) continue;
+    const signature = membership(node);
+    if (isValidClusterId(node.routeReflectorClusterId)) {
+      reflectors.push({ node: node.name, clusterId: parseIpv4(node.routeReflectorClusterId) ?? 0, signature });
+      continue;
+    }
+    const members = classes.get(signature);
+    if (members === undefined) classes.set(signature, [node.name]);
+    else members.push(node.name);
+  }
+
+  reflectors.sort((a, b) => compareStrings(a.node, b.node));
+  const classEntries = [...classes.entries()].sort((a, b) => compareStrings(a[1][0] ?? "", b[1][0] ?? ""));
+  const entities: Entity[] = [
+    ...reflectors.map((r) => ({ kind: "reflector" as const, node: r.node, clusterId: r.clusterId, size: 1 as const })),
+    ...classEntries.map(([, members]) => ({ kind: "class" as const, members, size: members.length })),
+  ];
+  const signatures = [...reflectors.map((r) => r.signature), ...classEntries.map(([signature]) => signature)];
+
+  const n = entities.length;
+  const adjacency = new Uint8Array(n * n);
+  const meshOn = state.bgpConfiguration.nodeToNodeMeshEnabled;
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      const a = entities[i];
+      const b = entities[j];
+      if (a === undefined || b === undefined) continue;
+      if (i === j && a.size < 2) continue;
+      const linked =
+        (meshOn && a.kind === "class" && b.kind === "class") ||
+        signaturesPeer(signatures[i] ?? "", signatures[j] ?? "", peerings.length);
+      if (linked) {
+        adjacency[i * n + j] = 1;
+        adjacency[j * n + i] = 1;
+      }
+    }
+  }
+
+  const entityOfNode = new Map<string, number>();
+  entities.forEach((entity, index) => {
+    if (entity.kind === "reflector") entityOfNode.set(entity.node, index);
+    else for (const member of entity.members) entityOfNode.set(member, index);
+  });
+  return { entities, adjacency, entityOfNode };
+}
+

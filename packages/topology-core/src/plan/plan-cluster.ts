@@ -1,0 +1,218 @@
+import { countSessions, findFragileReflectors, findMissingRoutes, type MissingRoutes } from "../analysis/reachability-report.js";
+import type { Step } from "../model/actions.js";
+import type { ClusterSnapshot } from "../model/cluster.js";
+import type { Decision, MeshReason } from "../model/decisions.js";
+import { isOwnedByRrfleet, keyOfPeerLabel, REFLECTOR_LABEL } from "../model/names.js";
+import type { Policy, Topology } from "../policy/policy.js";
+import { renderDesired } from "../render/render-desired.js";
+import { parseLabelSelector } from "../selectors/label-selector.js";
+import { allocateIdentities } from "../topology/allocate-identities.js";
+import { assignClients } from "../topology/assign-clients.js";
+import { selectReflectors, zoneOf } from "../topology/select-reflectors.js";
+import { planSteps, type Refusal } from "./plan-steps.js";
+
+/** A reflector of the plan's target topology. */
+export interface PlannedReflector {
+  readonly node: string;
+  readonly clusterId: string;
+  readonly zone: string;
+  readonly key: string;
+  readonly ready: boolean;
+  /** Clients peering with it in the target topology. */
+  readonly clients: number;
+}
+
+/** The safety verdict of a plan. */
+export interface Analysis {
+  /** `Safe`: all checks pass; `Degraded`: reachable, but some single reflector loss would cut routes; `Unsafe`: routes are or would be missing. */
+  readonly verdict: "Safe" | "Degraded" | "Unsafe";
+  /** Every step keeps every route Ready nodes had before it (steps the interlock refused are not in the plan). */
+  readonly everyStepKeepsRoutes: boolean;
+  /** In the state after the last step, every Ready node learns every other Ready node's routes. */
+  readonly finalReachable: boolean;
+  readonly missingRoutes: MissingRoutes;
+  /** Reflectors whose loss alone would cut routes between Ready nodes in the final state. */
+  readonly fragileReflectors: readonly string[];
+  readonly survivesAnySingleReflectorLoss: boolean;
+  /** The step the interlock refused, if any: the plan stops before it. */
+  readonly refusedStep?: Refusal;
+}
+
+/** Counts a person reads first. */
+export interface PlanSummary {
+  readonly topology: Topology;
+  readonly nodes: number;
+  readonly readyNodes: number;
+  readonly eligibleNodes: number;
+  readonly reflectors: number;
+  readonly meshEnabled: boolean;
+  /** rrfleet BGPPeers in the final state (at most reflectors + 2). */
+  readonly bgpPeers: number;
+  readonly foreignBgpPeers: number;
+  /** Node pairs with a BGP session in the final state, and under a full mesh. */
+  readonly sessions: number;
+  readonly fullMeshSessions: number;
+  readonly clientsPerReflector: { readonly min: number; readonly max: number; readonly bound: number };
+  readonly actions: number;
+  readonly converged: boolean;
+  readonly analysis: Analysis;
+}
+
+/** The output of {@link planCluster}: the `rrctl plan` JSON contract. */
+export interface Plan {
+  readonly routeReflectors: readonly PlannedReflector[];
+  readonly steps: readonly Step[];
+  readonly summary: PlanSummary;
+  readonly decisions: readonly Decision[];
+}
+
+/**
+ * Plans one cluster: snapshot and policy in, target topology and ordered, safety-checked steps
+ * out, with a reason for every decision. Pure: `now` is the only notion of time (NotReady grace).
+ * Throws only on a broken invariant; bad input is rejected earlier by the policy and snapshot
+ * parsers.
+ */
+export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date): Plan {
+  const selection = selectReflectors(
+    snapshot.nodes,
+    {
+      ...policy,
+      exclude: policy.excludeNodeSelector === undefined ? undefined : parseLabelSelector(policy.excludeNodeSelector),
+      prefer: policy.preferNodeSelector === undefined ? undefined : parseLabelSelector(policy.preferNodeSelector),
+    },
+    now,
+  );
+  const reflectors = allocateIdentities(
+    selection.reflectors,
+    snapshot.nodes,
+    snapshot.bgpPeers,
+    policy.topology,
+    policy.clusterIdBase,
+  );
+  const reflectorNames = new Set(reflectors.map((r) => r.node));
+  const keyToNode = currentKeyOwners(snapshot);
+  const assignment = assignClients(
+    snapshot.nodes
+      .filter((node) => !reflectorNames.has(node.name))
+      .map((node) => ({
+        name: node.name,
+        zone: zoneOf(node, policy.zoneLabel),
+        currentKeys: currentPeerKeys(node.labels, keyToNode, reflectors),
+      })),
+    reflectors,
+    policy,
+  );
+
+  const mesh = decideMesh(snapshot, reflectors.some((r) => r.ready), policy.meshFailsafeMaxNodes);
+  const desired = renderDesired(
+    snapshot.nodes.map((n) => n.name),
+    reflectors,
+    assignment.keysByClient,
+    mesh.enabled,
+    snapshot.calicoApiVersion,
+  );
+  const stepPlan = planSteps(snapshot, desired);
+
+  const missingRoutes = findMissingRoutes(stepPlan.finalView);
+  const fragileReflectors = reflectors.length >= 2 ? findFragileReflectors(stepPlan.finalView) : [];
+  const everyStepKeepsRoutes = stepPlan.refusal === undefined;
+  const finalReachable = missingRoutes.pairs === 0;
+  const analysis: Analysis = {
+    verdict:
+      !everyStepKeepsRoutes || !finalReachable ? "Unsafe" : fragileReflectors.length > 0 || reflectors.length < 2 ? "Degraded" : "Safe",
+    everyStepKeepsRoutes,
+    finalReachable,
+    missingRoutes,
+    fragileReflectors,
+    survivesAnySingleReflectorLoss: reflectors.length >= 2 && fragileReflectors.length === 0,
+    ...(stepPlan.refusal === undefined ? {} : { refusedStep: stepPlan.refusal }),
+  };
+
+  const loads = reflectors.map((r) => assignment.loadByKey.get(r.key) ?? 0);
+  const summary: PlanSummary = {
+    topology: policy.topology,
+    nodes: snapshot.nodes.length,
+    readyNodes: snapshot.nodes.filter((n) => n.ready).length,
+    eligibleNodes: selection.eligibleCount,
+    reflectors: reflectors.length,
+    meshEnabled: stepPlan.final.bgpConfiguration.nodeToNodeMeshEnabled,
+    bgpPeers: stepPlan.final.bgpPeers.filter((p) => isOwnedByRrfleet(p.labels)).length,
+    foreignBgpPeers: stepPlan.final.bgpPeers.filter((p) => !isOwnedByRrfleet(p.labels)).length,
+    sessions: countSessions(stepPlan.final),
+    fullMeshSessions: (snapshot.nodes.length * (snapshot.nodes.length - 1)) / 2,
+    clientsPerReflector: {
+      min: loads.length === 0 ? 0 : Math.min(...loads),
+      max: loads.length === 0 ? 0 : Math.max(...loads),
+      bound: assignment.maxLoad,
+    },
+    actions: stepPlan.steps.reduce((n, step) => n + step.actions.length, 0),
+    converged: stepPlan.steps.length === 0,
+    analysis,
+  };
+
+  return {
+    routeReflectors: reflectors.map((r) => ({
+      node: r.node,
+      clusterId: r.clusterId,
+      zone: r.zone,
+      key: r.key,
+      ready: r.ready,
+      clients: assignment.loadByKey.get(r.key) ?? 0,
+    })),
+    steps: stepPlan.steps,
+    summary,
+    decisions: [...selection.decisions, mesh.decision],
+  };
+}
+
+function decideMesh(
+  snapshot: ClusterSnapshot,
+  anyReflectorServes: boolean,
+  failsafeMaxNodes: number,
+): { enabled: boolean; decision: Decision } {
+  const mesh = (enabled: boolean, reason: MeshReason, message: string) => ({
+    enabled,
+    decision: { kind: "mesh" as const, enabled, reason, message },
+  });
+  if (anyReflectorServes) {
+    return mesh(false, "ReflectorsServeAllNodes", "reflectors carry every route; the node-to-node mesh is off");
+  }
+  if (snapshot.nodes.length <= failsafeMaxNodes) {
+    return mesh(true, "NoReflectorCanServe", "no Ready reflector can serve; the node-to-node mesh stays or goes back on");
+  }
+  const current = snapshot.bgpConfiguration.nodeToNodeMeshEnabled;
+  return mesh(
+    current,
+    "FailsafeSizeLimitExceeded",
+    `no Ready reflector can serve, but ${snapshot.nodes.length} nodes exceed meshFailsafeMaxNodes (${failsafeMaxNodes}); the mesh is left ${current ? "on" : "off"}`,
+  );
+}
+
+/** Reflector key → node currently labelled with it. */
+function currentKeyOwners(snapshot: ClusterSnapshot): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const node of snapshot.nodes) {
+    const key = node.labels[REFLECTOR_LABEL];
+    if (key !== undefined && !owners.has(key)) owners.set(key, node.name);
+  }
+  return owners;
+}
+
+/**
+ * A client's current reflectors, as keys of the designed reflectors: a label pointing at a key
+ * whose current holder is still a designed reflector (which keeps its key) counts; stale ones do not.
+ */
+function currentPeerKeys(
+  labels: Readonly<Record<string, string>>,
+  keyToNode: ReadonlyMap<string, string>,
+  reflectors: readonly { node: string; key: string }[],
+): string[] {
+  const keys: string[] = [];
+  for (const label of Object.keys(labels)) {
+    const key = keyOfPeerLabel(label);
+    if (key === undefined) continue;
+    const holder = keyToNode.get(key);
+    if (holder !== undefined && reflectors.some((r) => r.node === holder && r.key === key)) keys.push(key);
+  }
+  return keys;
+}

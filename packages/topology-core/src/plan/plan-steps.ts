@@ -1,0 +1,432 @@
+import { findLostRoutes, viewRoutes, type MissingRoutes, type RouteView } from "../analysis/reachability-report.js";
+import type { Action, BgpConfigurationPatch, Step, StepReason } from "../model/actions.js";
+import type { ClusterSnapshot, NodeInfo } from "../model/cluster.js";
+import { isValidClusterId } from "../model/ipv4.js";
+import { CLUSTER_ID_ANNOTATION, isOwnedByRrfleet, keyOfPeerLabel, peerLabel, REFLECTOR_LABEL } from "../model/names.js";
+import { compareStrings } from "../model/order.js";
+import type { DesiredState } from "../render/render-desired.js";
+import { applyActions } from "./apply-actions.js";
+import { findSessionPartners } from "./find-session-partners.js";
+
+/** A step the safety interlock refused because it would lose routes. */
+export interface Refusal {
+  readonly reason: "WouldLoseRoutes";
+  readonly description: string;
+  readonly lost: MissingRoutes;
+}
+
+/** Result of {@link planSteps}. */
+export interface StepPlan {
+  readonly steps: readonly Step[];
+  /** The state after the last accepted step. */
+  readonly final: ClusterSnapshot;
+  readonly finalView: RouteView;
+  /** Set when the plan stops early because the next step would lose routes. */
+  readonly refusal?: Refusal;
+}
+
+/** Calico rejects these BGPConfiguration fields while the mesh is off (3.32). */
+const MESH_ONLY_FIELDS = ["nodeMeshMaxRestartTime", "nodeMeshPassword"] as const;
+
+/**
+ * Orders the changes from `observed` to `desired` make-before-break:
+ *
+ *  0. mesh back on first, if no reflector can serve (fail-safe);
+ *  1. prepare: create/repair rrfleet BGPPeers, label new reflectors, pre-peer clients with
+ *     reflectors that are not promoted yet (sessions to a plain node change no client's reflectors);
+ *  2. add the remaining client peerings, one new reflector per client per step;
+ *  3. promote (annotate) reflectors in waves that never touch a client twice in one step;
+ *  4. mesh off, once reflectors carry every route;
+ *  5. remove old client peerings, one per client per step;
+ *  6. demote reflectors that go, in waves;
+ *  7. delete BGPPeers nobody uses.
+ *
+ * Every step is simulated and checked by the reachability analysis; a step that would lose a route
+ * some pair of Ready nodes had before is refused and the plan stops there.
+ */
+export function planSteps(observed: ClusterSnapshot, desired: DesiredState): StepPlan {
+  const steps: Step[] = [];
+  let state = observed;
+  let view = viewRoutes(observed);
+  let refusal: Refusal | undefined;
+
+  /** Simulates and checks a step; returns false (and records why) when it is refused. */
+  const accept = (step: Step | undefined): boolean => {
+    if (refusal !== undefined) return false;
+    if (step === undefined) return true;
+    const next = applyActions(state, step.actions);
+    const nextView = viewRoutes(next);
+    const lost = findLostRoutes(view, nextView);
+    if (lost.pairs > 0) {
+      refusal = { reason: "WouldLoseRoutes", description: step.description, lost };
+      return false;
+    }
+    steps.push(step);
+    state = next;
+    view = nextView;
+    return true;
+  };
+  const desiredKeysOf = (name: string): string[] => peerKeysOf(desired.ownedLabels.get(name) ?? {});
+  const reflectorKeys = new Map(desired.reflectors.map((r) => [r.key, r.node]));
+
+  // 0. Fail-safe: the mesh comes back before anything else changes.
+  if (desired.meshEnabled && !state.bgpConfiguration.nodeToNodeMeshEnabled) {
+    accept(meshStep(state, true));
+  }
+
+  // 1. Prepare.
+  {
+    const builder = createStepBuilder();
+    const peersByName = new Map(state.bgpPeers.map((p) => [p.name, p]));
+    let peerWrites = 0;
+    for (const object of desired.bgpPeers) {
+      const current = peersByName.get(object.metadata.name);
+      if (current === undefined) {
+        builder.action({ verb: "create", kind: "BGPPeer", object });
+        peerWrites++;
+      } else if (
+        current.nodeSelector !== object.spec.nodeSelector ||
+        current.peerSelector !== object.spec.peerSelector ||
+        current.node !== undefined ||
+        current.peerIP !== undefined ||
+        !sameLabels(current.labels, object.metadata.labels)
+      ) {
+        const withVersion =
+          current.resourceVersion === undefined
+            ? object
+            : { ...object, metadata: { ...object.metadata, resourceVersion: current.resourceVersion } };
+        builder.action({ verb: "update", kind: "BGPPeer", object: withVersion });
+        peerWrites++;
+      }
+    }
+    const labelled: string[] = [];
+    for (const reflector of desired.reflectors) {
+      const node = nodeNamed(state, reflector.node);
+      if (node?.labels[REFLECTOR_LABEL] !== reflector.key) {
+        builder.label(reflector.node, REFLECTOR_LABEL, reflector.key);
+        labelled.push(reflector.node);
+      }
+    }
+    let prePeered = 0;
+    for (const node of state.nodes) {
+      const current = new Set(peerKeysOf(node.labels));
+      const nodeIsReflector = isReflectorNow(node);
+      let added = false;
+      for (const key of desiredKeysOf(node.name)) {
+        if (current.has(key)) continue;
+        const target = nodeNamed(state, reflectorKeys.get(key) ?? "");
+        // Free now: the client is itself a reflector on its way out, or the target is not one yet.
+        if (nodeIsReflector || target === undefined || !isValidClusterId(target.routeReflectorClusterId)) {
+          builder.label(node.name, peerLabel(key), "true");
+          added = true;
+        }
+      }
+      if (added) prePeered++;
+    }
+    accept(
+      builder.build(
+        "PrepareReflectors",
+        joinClauses([
+          labelled.length > 0 ? `label ${count(labelled.length, "reflector")} (${listNames(labelled)})` : "",
+          peerWrites > 0 ? `write ${count(peerWrites, "BGPPeer")}` : "",
+          prePeered > 0 ? `pre-peer ${count(prePeered, "node")} with reflectors not yet promoted` : "",
+        ]),
+        true,
+      ),
+    );
+  }
+
+  // 2. Add client peerings, one new reflector per client per step.
+  {
+    const pending = new Map<string, string[]>();
+    for (const node of state.nodes) {
+      if (isReflectorNow(node)) continue;
+      const current = new Set(peerKeysOf(node.labels));
+      const missing = desiredKeysOf(node.name).filter((key) => !current.has(key));
+      if (missing.length > 0) pending.set(node.name, missing);
+    }
+    const rounds = Math.max(0, ...[...pending.values()].map((keys) => keys.length));
+    for (let round = 0; round < rounds; round++) {
+      const builder = createStepBuilder();
+      let clients = 0;
+      for (const [name, keys] of pending) {
+        const key = keys[round];
+        if (key === undefined) continue;
+        builder.label(name, peerLabel(key), "true");
+        clients++;
+      }
+      const step = builder.build(
+        "AddClientPeerings",
+        `add client peerings (round ${round + 1} of ${rounds}): ${count(clients, "client")} get one more reflector`,
+        true,
+      );
+      if (!accept(step)) break;
+    }
+  }
+
+  // 3. Promote reflectors (or give them a new cluster ID) in waves.
+  {
+    const promotions = desired.reflectors.filter(
+      (r) => nodeNamed(state, r.node)?.routeReflectorClusterId !== r.clusterId,
+    );
+    // While the mesh is on it carries every client's routes, and a reflector promoted alone would
+    // leave the mesh with nobody to reflect its own routes: promote them all together. With the
+    // mesh off, waves keep each client to one changed reflector session per step.
+    const names = promotions.map((r) => r.node);
+    const waves = state.bgpConfiguration.nodeToNodeMeshEnabled
+      ? [names].filter((wave) => wave.length > 0)
+      : groupIntoWaves(names, findSessionPartners(state, names, isClientNow));
+    waves.forEach((wave, index) => {
+      const builder = createStepBuilder();
+      for (const name of wave) {
+        const reflector = desired.reflectors.find((r) => r.node === name);
+        if (reflector !== undefined) builder.annotate(name, reflector.clusterId);
+      }
+      const names = wave.map((name) => `${name} (${desired.clusterIds.get(name) ?? ""})`);
+      accept(
+        builder.build(
+          "PromoteReflectors",
+          `promote ${count(wave.length, "reflector")}${waves.length > 1 ? ` (wave ${index + 1} of ${waves.length})` : ""}: ${listNames(names)}`,
+          true,
+        ),
+      );
+    });
+  }
+
+  // 4. Mesh off, once reflectors carry every route (the interlock checks exactly that).
+  if (!desired.meshEnabled && state.bgpConfiguration.nodeToNodeMeshEnabled) {
+    accept(meshStep(state, false));
+  }
+
+  // 5. Remove old client peerings; a removal that touches a live reflector session counts.
+  {
+    const reflectorByKey = new Map<string, NodeInfo>();
+    for (const node of state.nodes) {
+      const key = node.labels[REFLECTOR_LABEL];
+      if (key !== undefined) reflectorByKey.set(key, node);
+    }
+    const costly = new Map<string, string[]>();
+    const free = createStepBuilder();
+    let freeClients = 0;
+    for (const node of state.nodes) {
+      const wanted = new Set(desiredKeysOf(node.name));
+      const surplus = peerKeysOf(node.labels).filter((key) => !wanted.has(key));
+      if (surplus.length === 0) continue;
+      const live: string[] = [];
+      for (const key of surplus) {
+        const target = reflectorByKey.get(key);
+        if (isClientNow(node) && target !== undefined && isValidClusterId(target.routeReflectorClusterId)) {
+          live.push(key);
+        } else {
+          free.label(node.name, peerLabel(key), null);
+        }
+      }
+      if (live.length < surplus.length) freeClients++;
+      if (live.length > 0) costly.set(node.name, live);
+    }
+    const rounds = Math.max(0, ...[...costly.values()].map((keys) => keys.length));
+    for (let round = 0; round < Math.max(rounds, 1); round++) {
+      const builder = round === 0 ? free : createStepBuilder();
+      let clients = round === 0 ? freeClients : 0;
+      for (const [name, keys] of costly) {
+        const key = keys[round];
+        if (key === undefined) continue;
+        builder.label(name, peerLabel(key), null);
+        clients++;
+      }
+      const step = builder.build(
+        "RemoveClientPeerings",
+        `remove old client peerings${rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ""}: ${count(clients, "node")} drop a reflector`,
+        false,
+      );
+      if (!accept(step)) break;
+    }
+  }
+
+  // 6. Demote reflectors that go, in waves.
+  {
+    const leaving = state.nodes
+      .filter((node) => isReflectorNow(node) && !desired.clusterIds.has(node.name))
+      .map((node) => node.name);
+    const waves = groupIntoWaves(leaving, findSessionPartners(state, leaving, isClientNow));
+    waves.forEach((wave, index) => {
+      const builder = createStepBuilder();
+      for (const name of wave) {
+        const node = nodeNamed(state, name);
+        if (node?.routeReflectorClusterId !== undefined) builder.annotate(name, null);
+        if (node?.labels[REFLECTOR_LABEL] !== undefined) builder.label(name, REFLECTOR_LABEL, null);
+      }
+      accept(
+        builder.build(
+          "DemoteReflectors",
+          `demote ${count(wave.length, "reflector")}${waves.length > 1 ? ` (wave ${index + 1} of ${waves.length})` : ""}: ${listNames(wave)}`,
+          false,
+        ),
+      );
+    });
+  }
+
+  // 7. Delete rrfleet BGPPeers nobody needs.
+  {
+    const wanted = new Set(desired.bgpPeers.map((p) => p.metadata.name));
+    const builder = createStepBuilder();
+    const orphans = state.bgpPeers
+      .filter((p) => isOwnedByRrfleet(p.labels) && !wanted.has(p.name))
+      .map((p) => p.name)
+      .sort(compareStrings);
+    for (const name of orphans) builder.action({ verb: "delete", kind: "BGPPeer", name });
+    accept(builder.build("DeleteOrphanPeers", `delete unused BGPPeers: ${listNames(orphans)}`, false));
+  }
+
+  return refusal === undefined
+    ? { steps, final: state, finalView: view }
+    : { steps, final: state, finalView: view, refusal };
+}
+
+/** A reflector now: a valid cluster ID or the reflector label (being set up or torn down). */
+function isReflectorNow(node: NodeInfo): boolean {
+  return isValidClusterId(node.routeReflectorClusterId) || node.labels[REFLECTOR_LABEL] !== undefined;
+}
+
+function isClientNow(node: NodeInfo): boolean {
+  return !isReflectorNow(node);
+}
+
+function meshStep(state: ClusterSnapshot, enabled: boolean): Step {
+  const config = state.bgpConfiguration;
+  let action: Action;
+  if (!config.exists) {
+    action = {
+      verb: "create",
+      kind: "BGPConfiguration",
+      object: {
+        apiVersion: state.calicoApiVersion,
+        kind: "BGPConfiguration",
+        metadata: { name: "default" },
+        spec: { nodeToNodeMeshEnabled: enabled },
+      },
+    };
+  } else {
+    const spec: Record<string, boolean | null> = { nodeToNodeMeshEnabled: enabled };
+    if (!enabled) for (const field of MESH_ONLY_FIELDS) if (config.specFields.includes(field)) spec[field] = null;
+    const patch: BgpConfigurationPatch = { spec };
+    action = { verb: "patch", kind: "BGPConfiguration", name: "default", patch };
+  }
+  const reason: StepReason = enabled ? "EnableNodeMesh" : "DisableNodeMesh";
+  return {
+    description: enabled
+      ? "turn the node-to-node mesh back on: no reflector can serve"
+      : "turn the node-to-node mesh off: reflectors now carry every route",
+    reason,
+    waitForSessions: enabled,
+    actions: [action],
+  };
+}
+
+/**
+ * Greedy waves: an item joins the first wave none of whose items shares a session partner with
+ * it, so no client sees two of its reflector sessions change in one step.
+ */
+function groupIntoWaves(items: readonly string[], partners: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
+  const waves: { items: string[]; touched: Set<string> }[] = [];
+  for (const item of items) {
+    const mine = partners.get(item) ?? new Set<string>();
+    let wave = waves.find((w) => ![...mine].some((p) => w.touched.has(p)));
+    if (wave === undefined) {
+      wave = { items: [], touched: new Set() };
+      waves.push(wave);
+    }
+    wave.items.push(item);
+    for (const p of mine) wave.touched.add(p);
+  }
+  return waves.map((w) => w.items);
+}
+
+interface StepBuilder {
+  label(node: string, key: string, value: string | null): void;
+  annotate(node: string, clusterId: string | null): void;
+  action(action: Action): void;
+  build(reason: StepReason, description: string, waitForSessions: boolean): Step | undefined;
+}
+
+/** Collects a step's writes, one merge patch per node, in a stable order. */
+function createStepBuilder(): StepBuilder {
+  const labels = new Map<string, Record<string, string | null>>();
+  const annotations = new Map<string, Record<string, string | null>>();
+  const others: Action[] = [];
+  const entry = (map: Map<string, Record<string, string | null>>, node: string) => {
+    let record = map.get(node);
+    if (record === undefined) map.set(node, (record = {}));
+    return record;
+  };
+  return {
+    label(node, key, value) {
+      entry(labels, node)[key] = value;
+    },
+    annotate(node, clusterId) {
+      entry(annotations, node)[CLUSTER_ID_ANNOTATION] = clusterId;
+    },
+    action(action) {
+      others.push(action);
+    },
+    build(reason, description, waitForSessions) {
+      const names = [...new Set([...labels.keys(), ...annotations.keys()])].sort(compareStrings);
+      const nodeActions: Action[] = names.map((name) => {
+        const l = labels.get(name);
+        const a = annotations.get(name);
+        return {
+          verb: "patch",
+          kind: "Node",
+          name,
+          patch: { metadata: { ...(l === undefined ? {} : { labels: sortKeys(l) }), ...(a === undefined ? {} : { annotations: a }) } },
+        };
+      });
+      const actions = [...others, ...nodeActions];
+      if (actions.length === 0) return undefined;
+      return { description, reason, waitForSessions, actions };
+    },
+  };
+}
+
+function sortKeys<V>(record: Record<string, V>): Record<string, V> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareStrings(a, b)));
+}
+
+function peerKeysOf(labels: Readonly<Record<string, string>>): string[] {
+  const keys: string[] = [];
+  for (const label of Object.keys(labels)) {
+    const key = keyOfPeerLabel(label);
+    if (key !== undefined) keys.push(key);
+  }
+  return keys.sort((a, b) => Number(a) - Number(b) || compareStrings(a, b));
+}
+
+const nodeIndexes = new WeakMap<ClusterSnapshot, Map<string, NodeInfo>>();
+
+/** Looks a node up by name, indexing each (immutable) state once. */
+function nodeNamed(state: ClusterSnapshot, name: string): NodeInfo | undefined {
+  let index = nodeIndexes.get(state);
+  if (index === undefined) {
+    index = new Map(state.nodes.map((node) => [node.name, node]));
+    nodeIndexes.set(state, index);
+  }
+  return index.get(name);
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+function listNames(names: readonly string[]): string {
+  return names.length <= 6 ? names.join(", ") : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
+}
+
+function joinClauses(clauses: readonly string[]): string {
+  const present = clauses.filter((c) => c !== "");
+  return present.length === 0 ? "" : present.join("; ");
+}

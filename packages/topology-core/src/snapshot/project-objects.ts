@@ -1,0 +1,196 @@
+import { z } from "zod";
+import type { BgpConfigurationInfo, BgpPeerInfo, CalicoApiVersion, NodeInfo, Taint } from "../model/cluster.js";
+import { CLUSTER_ID_ANNOTATION } from "../model/names.js";
+
+/** One problem found in a Kubernetes object or list, with the path of the field. */
+export interface ObjectIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A projection result: the value, or every problem with its path. */
+export type Projection<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly ObjectIssue[] };
+
+const stringMap = z.record(z.string(), z.string());
+const metadata = z.looseObject({
+  name: z.string({ error: "is required and must be a string" }).min(1, { error: "must not be empty" }),
+  labels: stringMap.optional(),
+  annotations: stringMap.optional(),
+  creationTimestamp: z.string().optional(),
+  resourceVersion: z.string().optional(),
+});
+
+const nodeSchema = z.looseObject({
+  apiVersion: z.literal("v1", { error: 'must be "v1"' }).optional(),
+  kind: z.literal("Node", { error: 'must be "Node"' }),
+  metadata,
+  spec: z
+    .looseObject({
+      unschedulable: z.boolean().optional(),
+      taints: z
+        .array(
+          z.looseObject({
+            key: z.string(),
+            effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"], {
+              error: "must be NoSchedule, PreferNoSchedule or NoExecute",
+            }),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+  status: z
+    .looseObject({
+      conditions: z
+        .array(z.looseObject({ type: z.string(), status: z.string(), lastTransitionTime: z.string().optional() }))
+        .optional(),
+    })
+    .optional(),
+});
+
+const bgpPeerSchema = z.looseObject({
+  apiVersion: z.enum(["crd.projectcalico.org/v1", "projectcalico.org/v3"], {
+    error: 'must be "crd.projectcalico.org/v1" or "projectcalico.org/v3"',
+  }),
+  kind: z.literal("BGPPeer", { error: 'must be "BGPPeer"' }),
+  metadata,
+  spec: z
+    .looseObject({
+      node: z.string().optional(),
+      nodeSelector: z.string().optional(),
+      peerSelector: z.string().optional(),
+      peerIP: z.string().optional(),
+      asNumber: z.number().optional(),
+    })
+    .optional(),
+});
+
+const bgpConfigurationSchema = z.looseObject({
+  apiVersion: z.enum(["crd.projectcalico.org/v1", "projectcalico.org/v3"], {
+    error: 'must be "crd.projectcalico.org/v1" or "projectcalico.org/v3"',
+  }),
+  kind: z.literal("BGPConfiguration", { error: 'must be "BGPConfiguration"' }),
+  metadata,
+  spec: z.looseObject({ nodeToNodeMeshEnabled: z.boolean({ error: "must be true or false" }).optional() }).optional(),
+});
+
+/**
+ * Projects a Kubernetes List (as `kubectl get nodes -o json` prints it) to the core's nodes.
+ * Accepts `List` and `NodeList`; every item must be a Node.
+ */
+export function projectNodeList(input: unknown): Projection<NodeInfo[]> {
+  return projectList(input, "Node", nodeSchema, (node) => {
+    const ready = node.status?.conditions?.find((c) => c.type === "Ready");
+    const clusterId = node.metadata.annotations?.[CLUSTER_ID_ANNOTATION];
+    const taints: Taint[] = (node.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect }));
+    return {
+      name: node.metadata.name,
+      labels: node.metadata.labels ?? {},
+      ready: ready?.status === "True",
+      unschedulable: node.spec?.unschedulable === true,
+      taints,
+      ...(clusterId === undefined ? {} : { routeReflectorClusterId: clusterId }),
+      ...(ready?.lastTransitionTime === undefined ? {} : { readyTransitionTime: ready.lastTransitionTime }),
+      ...(node.metadata.creationTimestamp === undefined ? {} : { creationTimestamp: node.metadata.creationTimestamp }),
+      ...(node.metadata.resourceVersion === undefined ? {} : { resourceVersion: node.metadata.resourceVersion }),
+    };
+  });
+}
+
+/** Projects a List of Calico BGPPeers; also reports the apiVersion they are served as. */
+export function projectBgpPeerList(
+  input: unknown,
+): Projection<{ peers: BgpPeerInfo[]; apiVersion: CalicoApiVersion | undefined }> {
+  let apiVersion: CalicoApiVersion | undefined;
+  const result = projectList(input, "BGPPeer", bgpPeerSchema, (peer) => {
+    apiVersion ??= peer.apiVersion;
+    const spec = peer.spec ?? {};
+    return {
+      name: peer.metadata.name,
+      labels: peer.metadata.labels ?? {},
+      ...(spec.node === undefined ? {} : { node: spec.node }),
+      ...(spec.nodeSelector === undefined ? {} : { nodeSelector: spec.nodeSelector }),
+      ...(spec.peerSelector === undefined ? {} : { peerSelector: spec.peerSelector }),
+      ...(spec.peerIP === undefined ? {} : { peerIP: spec.peerIP }),
+      ...(spec.asNumber === undefined ? {} : { asNumber: spec.asNumber }),
+      ...(peer.metadata.resourceVersion === undefined ? {} : { resourceVersion: peer.metadata.resourceVersion }),
+    };
+  });
+  return result.ok ? { ok: true, value: { peers: result.value, apiVersion } } : result;
+}
+
+/**
+ * Projects a List of Calico BGPConfigurations to what the planner reads of `default` (the only
+ * one that holds the mesh switch). No `default` means Calico's defaults: mesh on.
+ */
+export function projectBgpConfigurationList(input: unknown): Projection<BgpConfigurationInfo> {
+  const result = projectList(input, "BGPConfiguration", bgpConfigurationSchema, (config) => config);
+  if (!result.ok) return result;
+  const config = result.value.find((c) => c.metadata.name === "default");
+  return { ok: true, value: projectBgpConfiguration(config) };
+}
+
+/** What the planner reads of one `BGPConfiguration default` object (undefined: absent). */
+export function projectBgpConfiguration(
+  config: { metadata: { resourceVersion?: string | undefined }; spec?: Record<string, unknown> | undefined } | undefined,
+): BgpConfigurationInfo {
+  if (config === undefined) return { exists: false, nodeToNodeMeshEnabled: true, specFields: [] };
+  const spec = config.spec ?? {};
+  const mesh = spec["nodeToNodeMeshEnabled"];
+  return {
+    exists: true,
+    nodeToNodeMeshEnabled: typeof mesh === "boolean" ? mesh : true,
+    specFields: Object.keys(spec).sort(),
+    ...(config.metadata.resourceVersion === undefined ? {} : { resourceVersion: config.metadata.resourceVersion }),
+  };
+}
+
+const listSchema = z.looseObject({
+  kind: z.string({ error: "is required" }),
+  items: z.array(z.unknown(), { error: "must be an array" }),
+});
+
+function projectList<S extends z.ZodType, T>(
+  input: unknown,
+  itemKind: string,
+  schema: S,
+  project: (item: z.infer<S>) => T,
+): Projection<T[]> {
+  const list = listSchema.safeParse(input);
+  if (!list.success) return { ok: false, issues: toIssues(list.error, "") };
+  if (list.data.kind !== "List" && list.data.kind !== `${itemKind}List`) {
+    return {
+      ok: false,
+      issues: [{ path: "kind", message: `must be "List" or "${itemKind}List" (got "${list.data.kind}")` }],
+    };
+  }
+  const values: T[] = [];
+  const issues: ObjectIssue[] = [];
+  const names = new Set<string>();
+  list.data.items.forEach((item, index) => {
+    const parsed = schema.safeParse(item);
+    if (!parsed.success) {
+      issues.push(...toIssues(parsed.error, `items[${index}]`));
+      return;
+    }
+    const value = project(parsed.data);
+    const name = (parsed.data as { metadata: { name: string } }).metadata.name;
+    if (names.has(name)) {
+      issues.push({ path: `items[${index}].metadata.name`, message: `duplicate name "${name}"` });
+      return;
+    }
+    names.add(name);
+    values.push(value);
+  });
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value: values };
+}
+
+function toIssues(error: z.ZodError, prefix: string): ObjectIssue[] {
+  return error.issues.map((issue) => {
+    let path = prefix;
+    for (const segment of issue.path) {
+      path += typeof segment === "number" ? `[${segment}]` : `${path === "" ? "" : "."}${String(segment)}`;
+    }
+    return { path: path === "" ? "(document)" : path, message: issue.message };
+  });
+}
