@@ -50,24 +50,70 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState): Ste
   let view = viewRoutes(observed);
   let refusal: Refusal | undefined;
 
-  /** Simulates and checks a step; returns false (and records why) when it is refused. */
-  const accept = (step: Step | undefined): boolean => {
-    if (refusal !== undefined) return false;
-    if (step === undefined) return true;
+  /** Simulates and checks a step; takes it and returns true unless it would lose routes. */
+  const attempt = (step: Step): { taken: true } | { taken: false; lost: MissingRoutes } => {
     const next = applyActions(state, step.actions);
     const nextView = viewRoutes(next);
     const lost = findLostRoutes(view, nextView);
-    if (lost.pairs > 0) {
-      refusal = { reason: "WouldLoseRoutes", description: step.description, lost };
-      return false;
-    }
+    if (lost.pairs > 0) return { taken: false, lost };
     steps.push(step);
     state = next;
     view = nextView;
-    return true;
+    return { taken: true };
+  };
+  /** Like {@link attempt}, but a refusal stops the plan. */
+  const accept = (step: Step | undefined): boolean => {
+    if (refusal !== undefined) return false;
+    if (step === undefined) return true;
+    const result = attempt(step);
+    if (!result.taken) refusal = { reason: "WouldLoseRoutes", description: step.description, lost: result.lost };
+    return result.taken;
   };
   const desiredKeysOf = (name: string): string[] => peerKeysOf(desired.ownedLabels.get(name) ?? {});
   const reflectorKeys = new Map(desired.reflectors.map((r) => [r.key, r.node]));
+  const promotionStep = (wave: readonly string[]): Step => {
+    const builder = createStepBuilder();
+    for (const name of wave) builder.annotate(name, desired.clusterIds.get(name) ?? null);
+    const names = wave.map((name) => `${name} (${desired.clusterIds.get(name) ?? ""})`);
+    return builder.build("PromoteReflectors", `promote ${count(wave.length, "reflector")}: ${listNames(names)}`, true) ?? fail();
+  };
+  const demotionStep = (wave: readonly string[]): Step => {
+    const builder = createStepBuilder();
+    for (const name of wave) {
+      const node = nodeNamed(state, name);
+      if (node?.routeReflectorClusterId !== undefined) builder.annotate(name, null);
+      if (node?.labels[REFLECTOR_LABEL] !== undefined) builder.label(name, REFLECTOR_LABEL, null);
+    }
+    return builder.build("DemoteReflectors", `demote ${count(wave.length, "reflector")}: ${listNames(wave)}`, false) ?? fail();
+  };
+  /**
+   * Takes waves of promotions or demotions. A refused wave is retried one member at a time, and
+   * refused members again after the others, for as long as that makes progress, then all together. Returns what could
+   * not be taken; with `final`, the first of those is refused for good and stops the plan.
+   */
+  const takeInWaves = (waves: readonly string[][], stepFor: (wave: readonly string[]) => Step, final: boolean): string[] => {
+    let pending = waves.filter((w) => w.length > 0);
+    while (pending.length > 0 && refusal === undefined) {
+      const next: string[][] = [];
+      let progress = false;
+      for (const wave of pending) {
+        if (attempt(stepFor(wave)).taken) {
+          progress = true;
+          continue;
+        }
+        for (const name of wave) {
+          if (wave.length > 1 && attempt(stepFor([name])).taken) progress = true;
+          else next.push([name]);
+        }
+      }
+      pending = next;
+      // Members that each need the other gone (a shared cluster ID) can only go together.
+      if (!progress && pending.length > 1 && attempt(stepFor(pending.flat())).taken) pending = [];
+      if (!progress) break;
+    }
+    if (final && pending[0] !== undefined) accept(stepFor(pending[0]));
+    return pending.flat();
+  };
 
   // 0. Fail-safe: the mesh comes back before anything else changes.
   if (desired.meshEnabled && !state.bgpConfiguration.nodeToNodeMeshEnabled) {
@@ -136,6 +182,16 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState): Ste
     );
   }
 
+  // 1b. A reflector on its way out that holds a cluster ID the design gives to another reflector
+  // shadows it: reflections carrying that ID are dropped at both. Demote it early when that is safe.
+  {
+    const designedIds = new Set(desired.clusterIds.values());
+    const shadowing = state.nodes
+      .filter((node) => !desired.clusterIds.has(node.name) && designedIds.has(node.routeReflectorClusterId ?? ""))
+      .map((node) => [node.name]);
+    takeInWaves(shadowing, demotionStep, false);
+  }
+
   // 2. Add client peerings, one new reflector per client per step.
   {
     const pending = new Map<string, string[]>();
@@ -164,34 +220,19 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState): Ste
     }
   }
 
-  // 3. Promote reflectors (or give them a new cluster ID) in waves.
-  {
-    const promotions = desired.reflectors.filter(
-      (r) => nodeNamed(state, r.node)?.routeReflectorClusterId !== r.clusterId,
-    );
-    // While the mesh is on it carries every client's routes, and a reflector promoted alone would
-    // leave the mesh with nobody to reflect its own routes: promote them all together. With the
-    // mesh off, waves keep each client to one changed reflector session per step.
-    const names = promotions.map((r) => r.node);
-    const waves = state.bgpConfiguration.nodeToNodeMeshEnabled
-      ? [names].filter((wave) => wave.length > 0)
-      : groupIntoWaves(names, findSessionPartners(state, names, isClientNow));
-    waves.forEach((wave, index) => {
-      const builder = createStepBuilder();
-      for (const name of wave) {
-        const reflector = desired.reflectors.find((r) => r.node === name);
-        if (reflector !== undefined) builder.annotate(name, reflector.clusterId);
-      }
-      const names = wave.map((name) => `${name} (${desired.clusterIds.get(name) ?? ""})`);
-      accept(
-        builder.build(
-          "PromoteReflectors",
-          `promote ${count(wave.length, "reflector")}${waves.length > 1 ? ` (wave ${index + 1} of ${waves.length})` : ""}: ${listNames(names)}`,
-          true,
-        ),
-      );
-    });
-  }
+  // 3. Promote reflectors (or give them a new cluster ID) in waves. One whose promotion would lose
+  // routes now (say its cluster ID is still held by a reflector on its way out) waits until after
+  // the demotions.
+  const deferred = takeInWaves(
+    promotionWaves(
+      state,
+      desired.reflectors
+        .filter((r) => nodeNamed(state, r.node)?.routeReflectorClusterId !== r.clusterId)
+        .map((r) => r.node),
+    ),
+    promotionStep,
+    false,
+  );
 
   // 4. Mesh off, once reflectors carry every route (the interlock checks exactly that).
   if (!desired.meshEnabled && state.bgpConfiguration.nodeToNodeMeshEnabled) {
@@ -243,27 +284,13 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState): Ste
     }
   }
 
-  // 6. Demote reflectors that go, in waves.
+  // 6. Demote reflectors that go, in waves; then the promotions that had to wait.
   {
     const leaving = state.nodes
       .filter((node) => isReflectorNow(node) && !desired.clusterIds.has(node.name))
       .map((node) => node.name);
-    const waves = groupIntoWaves(leaving, findSessionPartners(state, leaving, isClientNow));
-    waves.forEach((wave, index) => {
-      const builder = createStepBuilder();
-      for (const name of wave) {
-        const node = nodeNamed(state, name);
-        if (node?.routeReflectorClusterId !== undefined) builder.annotate(name, null);
-        if (node?.labels[REFLECTOR_LABEL] !== undefined) builder.label(name, REFLECTOR_LABEL, null);
-      }
-      accept(
-        builder.build(
-          "DemoteReflectors",
-          `demote ${count(wave.length, "reflector")}${waves.length > 1 ? ` (wave ${index + 1} of ${waves.length})` : ""}: ${listNames(wave)}`,
-          false,
-        ),
-      );
-    });
+    takeInWaves(groupIntoWaves(leaving, findSessionPartners(state, leaving, isClientNow)), demotionStep, true);
+    takeInWaves(promotionWaves(state, deferred), promotionStep, true);
   }
 
   // 7. Delete rrfleet BGPPeers nobody needs.
@@ -281,6 +308,22 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState): Ste
   return refusal === undefined
     ? { steps, final: state, finalView: view }
     : { steps, final: state, finalView: view, refusal };
+}
+
+/**
+ * Promotion waves. While the mesh is on it carries every client's routes, and a reflector
+ * promoted alone would leave the mesh with nobody to reflect its own routes: promote them all
+ * together. With the mesh off, waves keep each client to one changed reflector session per step.
+ */
+function promotionWaves(state: ClusterSnapshot, names: readonly string[]): string[][] {
+  if (names.length === 0) return [];
+  return state.bgpConfiguration.nodeToNodeMeshEnabled
+    ? [[...names]]
+    : groupIntoWaves(names, findSessionPartners(state, names, isClientNow));
+}
+
+function fail(): never {
+  throw new Error("planSteps: a promotion or demotion step without actions");
 }
 
 /** A reflector now: a valid cluster ID or the reflector label (being set up or torn down). */

@@ -9,7 +9,7 @@
 
 import { SelectorSyntaxError } from "./selector-syntax-error.js";
 
-/** A parsed Calico selector, compiled for repeated evaluation. */
+/** A parsed Calico selector, compiled to decide which label sets it selects; its members never throw. */
 export interface CalicoSelector {
   /** The string it was parsed from. */
   readonly source: string;

@@ -1,14 +1,15 @@
 /**
  * Kubernetes label selectors in their string form (`kubectl -l`, apimachinery `labels.Parse`):
  * comma-separated requirements that must all hold. The lexer and grammar follow apimachinery's,
- * including its corners: `key=` means "equals the empty string", `key in ()` means "in {''}",
- * and `in`/`notin` are ordinary words where a key or value is expected.
+ * corners included: `key=` means "equals the empty string", `key in ()` means "in {''}", `in` and
+ * `notin` are ordinary words where a key or value is expected, and `key>n`/`key<n` compare 64-bit
+ * integers (a label whose value is not an integer does not match).
  */
 
 import { validateLabelKey, validateLabelValue } from "./label-names.js";
 import { SelectorSyntaxError } from "./selector-syntax-error.js";
 
-/** A parsed Kubernetes label selector. */
+/** A parsed Kubernetes label selector, compiled to decide which label sets it selects; its members never throw. */
 export interface LabelSelector {
   /** The string it was parsed from. */
   readonly source: string;

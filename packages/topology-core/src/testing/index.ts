@@ -1,2 +1,3 @@
 export * from "./builders.js";
 export * from "./simulate.js";
+export * from "./arbitraries.js";

@@ -1,4 +1,5 @@
 import { hashString, pairWeight } from "../model/hash.js";
+import { compareStrings } from "../model/order.js";
 import type { Topology } from "../policy/policy.js";
 import type { ReflectorIdentity } from "./allocate-identities.js";
 
@@ -27,167 +28,193 @@ export interface ClientAssignment {
   readonly maxLoad: number;
 }
 
+/** Reflectors a client takes or leaves together: one reflector (`multi`) or one zone's (`zoned`). */
+interface Group {
+  readonly id: number;
+  readonly zone: string;
+  readonly members: readonly number[];
+  readonly hash: number;
+}
+
+interface Slots {
+  readonly client: ClientInput;
+  readonly hash: number;
+  readonly fixed: readonly number[];
+  readonly candidates: readonly Group[];
+  readonly free: number;
+  readonly chosen: Group[];
+}
+
 /**
  * Assigns clients to reflectors.
  *
- * - `single`: every client peers every reflector (fixed).
- * - `zoned`: every reflector of its own zone (fixed) plus one remote reflector (two from different
- *   zones when its zone has none), chosen freely.
- * - `multi`: `reflectorsPerNode` reflectors chosen freely: the first in its own zone, the next in
- *   zones not yet used.
+ * - `single`: every client peers every reflector.
+ * - `zoned`: every reflector of its own zone, plus every reflector of one remote zone (two remote
+ *   zones when its own has none). Reflectors of a zone share a cluster ID and drop each other's
+ *   reflections, so a client must peer all of a zone's reflectors or none.
+ * - `multi`: `reflectorsPerNode` reflectors: the first in its own zone, the next in zones not yet
+ *   used, where their load allows.
  *
- * Free choices use rendezvous hashing with bounded load and are sticky: a client keeps a current
- * reflector while it is still designed, fits the zone rules and its reflector is not above
+ * Choices use rendezvous hashing with bounded load and are sticky: a client keeps its current
+ * choices while they are still designed and their reflectors are not above
  * ceil(maxLoadFactor × mean). So adding or removing a client moves nobody else, and losing a
  * reflector moves only its clients. New choices are placed under a slightly tighter bound (the
- * mean computed with one client fewer) so that a later removal never pushes a reflector over the
- * bound and forces a move.
+ * mean computed with one client fewer), so a later removal never pushes a reflector over the bound.
  */
 export function assignClients(
   clients: readonly ClientInput[],
   reflectors: readonly ReflectorIdentity[],
   policy: AssignmentPolicy,
 ): ClientAssignment {
-  const reflectorCount = reflectors.length;
-  if (reflectorCount === 0) return { keysByClient: new Map(), loadByKey: new Map(), maxLoad: 0 };
+  const count = reflectors.length;
+  if (count === 0) return { keysByClient: new Map(), loadByKey: new Map(), maxLoad: 0 };
+  const indexByKey = new Map(reflectors.map((r, i) => [r.key, i]));
+  const groups = buildGroups(reflectors, policy.topology);
+  const groupsWithout = new Map<string, Group[]>();
+  const membersInZone = new Map<string, number[]>();
+  reflectors.forEach((r, i) => membersInZone.set(r.zone, [...(membersInZone.get(r.zone) ?? []), i]));
+  const zonesWithReflectors = new Set(reflectors.map((r) => r.zone));
 
-  const rrs = reflectors.map((r, index) => ({ ...r, index, hash: hashString(r.node) }));
-  const indexByKey = new Map(rrs.map((r) => [r.key, r.index]));
-  const zonesWithReflectors = new Set(rrs.map((r) => r.zone));
-  const load = new Int32Array(reflectorCount);
-
-  const slots = clients.map((client) => {
-    const ownZone = rrs.filter((r) => r.zone === client.zone).map((r) => r.index);
-    let fixed: number[];
-    let free: number;
+  const slots: Slots[] = clients.map((client) => {
+    const own = membersInZone.get(client.zone) ?? [];
+    const hash = hashString(client.name);
     switch (policy.topology) {
       case "single":
-        fixed = rrs.map((r) => r.index);
-        free = 0;
-        break;
+        return { client, hash, fixed: reflectors.map((_, i) => i), candidates: [], free: 0, chosen: [] };
       case "zoned": {
-        fixed = ownZone;
-        const remoteZones = zonesWithReflectors.size - (ownZone.length > 0 ? 1 : 0);
-        free = Math.min(ownZone.length > 0 ? 1 : 2, remoteZones);
-        break;
+        let remote = groupsWithout.get(client.zone);
+        if (remote === undefined) groupsWithout.set(client.zone, (remote = groups.filter((g) => g.zone !== client.zone)));
+        return { client, hash, fixed: own, candidates: remote, free: Math.min(own.length > 0 ? 1 : 2, remote.length), chosen: [] };
       }
       case "multi":
-        fixed = [];
-        free = Math.min(policy.reflectorsPerNode, reflectorCount);
-        break;
+        return { client, hash, fixed: [], candidates: groups, free: Math.min(policy.reflectorsPerNode, count), chosen: [] };
     }
-    return { client, hash: hashString(client.name), fixed, free, chosen: [] as number[] };
   });
 
+  const load = new Int32Array(count);
   let totalSlots = 0;
   let maxSlotsPerClient = 0;
   for (const s of slots) {
-    const n = s.fixed.length + s.free;
+    const n = s.fixed.length + (s.free === 0 ? 0 : s.free * Math.max(1, ...s.candidates.map((g) => g.members.length)));
     totalSlots += n;
     maxSlotsPerClient = Math.max(maxSlotsPerClient, n);
     for (const i of s.fixed) load[i] = (load[i] ?? 0) + 1;
   }
-  const maxLoad = ceilClean((policy.maxLoadFactor * totalSlots) / reflectorCount);
+  const maxLoad = ceilClean((policy.maxLoadFactor * totalSlots) / count);
   const placementLoad = Math.max(
-    ceilClean(totalSlots / reflectorCount),
-    ceilClean((policy.maxLoadFactor * (totalSlots - maxSlotsPerClient)) / reflectorCount),
+    ceilClean(totalSlots / count),
+    ceilClean((policy.maxLoadFactor * (totalSlots - maxSlotsPerClient)) / count),
   );
-
-  const isFreeCandidate = (s: (typeof slots)[number], index: number): boolean =>
-    policy.topology === "zoned" ? rrs[index]?.zone !== s.client.zone : true;
-
-  /** Preference tier of reflector `index` for a client holding `chosen`; lower is better. */
-  const tierOf = (s: (typeof slots)[number], chosen: readonly number[], index: number): number => {
-    const zone = rrs[index]?.zone;
-    const used = new Set(chosen.map((i) => rrs[i]?.zone));
-    for (const i of s.fixed) used.add(rrs[i]?.zone);
-    if (policy.topology === "multi" && !used.has(s.client.zone) && zonesWithReflectors.has(s.client.zone)) {
-      return zone === s.client.zone ? 0 : 3;
-    }
-    return zone !== undefined && used.has(zone) ? 2 : 1;
+  const take = (s: Slots, g: Group) => {
+    s.chosen.push(g);
+    for (const m of g.members) load[m] = (load[m] ?? 0) + 1;
+  };
+  const release = (s: Slots, g: Group) => {
+    s.chosen.splice(s.chosen.indexOf(g), 1);
+    for (const m of g.members) load[m] = (load[m] ?? 0) - 1;
+  };
+  const weight = (s: Slots, g: Group) => pairWeight(s.hash, g.hash);
+  /** Preference tier of `g` for a client holding `chosen`; lower is better. */
+  const tierOf = (s: Slots, g: Group): number => {
+    if (!g.members.some((m) => reflectors[m]?.ready === true)) return 9; // down reflectors last
+    if (policy.topology !== "multi") return 0;
+    const hasOwn = s.chosen.some((c) => c.zone === s.client.zone);
+    if (!hasOwn && zonesWithReflectors.has(s.client.zone)) return g.zone === s.client.zone ? 0 : 3;
+    return s.chosen.some((c) => c.zone === g.zone) ? 2 : 1;
   };
 
-  // 1. Keep current free choices that are still valid, best tier and highest weight first.
+  // 1. Keep current choices that are still designed (by tier, then weight, if too many).
   for (const s of slots) {
     if (s.free === 0) continue;
-    const kept = [
-      ...new Set(
-        s.client.currentKeys
-          .map((key) => indexByKey.get(key))
-          .filter((i): i is number => i !== undefined && isFreeCandidate(s, i) && !s.fixed.includes(i)),
-      ),
-    ];
+    const current = new Set(s.client.currentKeys.map((k) => indexByKey.get(k)));
+    const kept = s.candidates.filter((g) => g.members.some((m) => current.has(m)));
     while (s.chosen.length < s.free && kept.length > 0) {
-      const bestTier = bestAvailableTier(s, s.chosen);
-      let pick = -1;
-      for (let k = 0; k < kept.length; k++) {
-        const candidate = kept[k] ?? 0;
-        if (tierOf(s, s.chosen, candidate) !== bestTier) continue;
-        if (pick < 0 || weight(s.hash, candidate) > weight(s.hash, kept[pick] ?? 0)) pick = k;
-      }
-      if (pick < 0) break;
-      const [index] = kept.splice(pick, 1);
-      if (index === undefined) break;
-      s.chosen.push(index);
-      load[index] = (load[index] ?? 0) + 1;
+      kept.sort((a, b) => tierOf(s, a) - tierOf(s, b) || weight(s, b) - weight(s, a));
+      const g = kept.shift();
+      if (g !== undefined) take(s, g);
     }
   }
 
-  function bestAvailableTier(s: (typeof slots)[number], chosen: readonly number[]): number {
-    let best = Number.POSITIVE_INFINITY;
-    for (const r of rrs) {
-      if (!isFreeCandidate(s, r.index) || chosen.includes(r.index) || s.fixed.includes(r.index)) continue;
-      best = Math.min(best, tierOf(s, chosen, r.index));
-    }
-    return best;
+  // A client whose reflectors are all down (NotReady within grace) gives up those it kept, so it
+  // is served now rather than when the grace period ends.
+  const isUp = (g: Group) => g.members.some((m) => reflectors[m]?.ready === true);
+  for (const s of slots) {
+    const served = s.fixed.some((m) => reflectors[m]?.ready === true) || s.chosen.some(isUp);
+    if (!served && s.candidates.some(isUp)) for (const g of [...s.chosen]) release(s, g);
   }
 
-  function weight(clientHash: number, index: number): number {
-    return pairWeight(clientHash, rrs[index]?.hash ?? 0);
-  }
-
-  // 2. Shed: a reflector above the bound sheds the kept clients that rank it lowest.
-  for (const r of rrs) {
-    const excess = (load[r.index] ?? 0) - maxLoad;
+  // 2. Shed: a reflector above the bound sheds the clients that rank it lowest.
+  for (let r = 0; r < count; r++) {
+    const excess = (load[r] ?? 0) - maxLoad;
     if (excess <= 0) continue;
     const holders = slots
-      .filter((s) => s.chosen.includes(r.index))
-      .sort((a, b) => weight(a.hash, r.index) - weight(b.hash, r.index) || (a.client.name < b.client.name ? -1 : 1));
-    for (const s of holders.slice(0, excess)) {
-      s.chosen.splice(s.chosen.indexOf(r.index), 1);
-      load[r.index] = (load[r.index] ?? 0) - 1;
+      .flatMap((s) => s.chosen.filter((g) => g.members.includes(r)).map((g) => ({ s, g })))
+      .sort((a, b) => weight(a.s, a.g) - weight(b.s, b.g) || compareStrings(a.s.client.name, b.s.client.name));
+    for (const { s, g } of holders.slice(0, excess)) release(s, g);
+  }
+
+  // 3. Fill open slots in rounds (every client's first open slot, then every client's second...),
+  // best tier and weight first, under the placement bound, then the hard one.
+  const fits = (g: Group, bound: number) => g.members.every((m) => (load[m] ?? 0) < bound);
+  const heaviest = (g: Group) => Math.max(...g.members.map((m) => load[m] ?? 0));
+  for (let round = 0, open = true; open; round++) {
+    open = false;
+    for (const s of slots) {
+      if (s.chosen.length >= s.free) continue;
+      const ranked = s.candidates
+        .filter((g) => !s.chosen.includes(g))
+        .map((g) => ({ g, tier: tierOf(s, g), weight: weight(s, g) }))
+        .sort((a, b) => a.tier - b.tier || b.weight - a.weight || a.g.id - b.g.id);
+      if (ranked.length === 0) continue;
+      // A client is never parked on a reflector that is down while one that is up can take it,
+      // even above the bound: routes come before balance.
+      const up = ranked.filter((c) => isUp(c.g));
+      const pool = up.length > 0 ? up : ranked;
+      const pick =
+        pool.find((c) => fits(c.g, placementLoad)) ??
+        pool.find((c) => fits(c.g, maxLoad)) ??
+        pool.reduce((a, b) => (heaviest(b.g) < heaviest(a.g) ? b : a));
+      take(s, pick.g);
+      open ||= s.chosen.length < s.free;
     }
   }
 
-  // 3. Fill the open slots: best tier first, under the placement bound, then under the hard bound.
-  for (const s of slots) {
-    while (s.chosen.length < s.free) {
-      const ranked = rrs
-        .filter((r) => isFreeCandidate(s, r.index) && !s.chosen.includes(r.index) && !s.fixed.includes(r.index))
-        .map((r) => ({ index: r.index, tier: tierOf(s, s.chosen, r.index), weight: weight(s.hash, r.index) }))
-        .sort((a, b) => a.tier - b.tier || b.weight - a.weight || a.index - b.index);
-      if (ranked.length === 0) break;
-      const tiers = [...new Set(ranked.map((r) => r.tier))];
-      let pick: number | undefined;
-      for (const tier of tiers) {
-        pick =
-          ranked.find((r) => r.tier === tier && (load[r.index] ?? 0) < placementLoad)?.index ??
-          ranked.find((r) => r.tier === tier && (load[r.index] ?? 0) < maxLoad)?.index;
-        if (pick !== undefined) break;
-      }
-      pick ??= ranked.reduce((a, b) => ((load[b.index] ?? 0) < (load[a.index] ?? 0) ? b : a)).index;
-      s.chosen.push(pick);
-      load[pick] = (load[pick] ?? 0) + 1;
+  // 4. Repair: when distinctness cornered a client onto a full reflector, move one holder of that
+  // reflector (the one ranking it lowest) to a reflector with room it does not hold yet.
+  for (let r = 0; r < count; r++) {
+    while ((load[r] ?? 0) > maxLoad) {
+      const move = slots
+        .flatMap((s) => s.chosen.filter((g) => g.members.includes(r)).map((g) => ({ s, g })))
+        .sort((a, b) => weight(a.s, a.g) - weight(b.s, b.g))
+        .map(({ s, g }) => ({ s, g, to: s.candidates.find((c) => !s.chosen.includes(c) && isUp(c) && fits(c, maxLoad)) }))
+        .find((m) => m.to !== undefined);
+      if (move?.to === undefined) break;
+      release(move.s, move.g);
+      take(move.s, move.to);
     }
   }
 
   const keysByClient = new Map<string, readonly string[]>();
   for (const s of slots) {
-    const keys = [...s.fixed, ...s.chosen].map((i) => rrs[i]?.key ?? "").sort((a, b) => Number(a) - Number(b));
+    const members = [...s.fixed, ...s.chosen.flatMap((g) => g.members)];
+    const keys = members.map((i) => reflectors[i]?.key ?? "").sort((a, b) => Number(a) - Number(b));
     if (keys.length > 0) keysByClient.set(s.client.name, keys);
   }
-  const loadByKey = new Map(rrs.map((r) => [r.key, load[r.index] ?? 0]));
+  const loadByKey = new Map(reflectors.map((r, i) => [r.key, load[i] ?? 0]));
   return { keysByClient, loadByKey, maxLoad };
+}
+
+function buildGroups(reflectors: readonly ReflectorIdentity[], topology: Topology): Group[] {
+  if (topology !== "zoned") {
+    return reflectors.map((r, i) => ({ id: i, zone: r.zone, members: [i], hash: hashString(r.node) }));
+  }
+  const zones = [...new Set(reflectors.map((r) => r.zone))].sort(compareStrings);
+  return zones.map((zone, id) => ({
+    id,
+    zone,
+    members: reflectors.flatMap((r, i) => (r.zone === zone ? [i] : [])),
+    hash: hashString(`zone:${zone}`),
+  }));
 }
 
 /** ceil() after rounding binary noise away (12 significant digits). */

@@ -95,64 +95,88 @@ export function selectReflectors(
     });
   }
 
-  const wanted = sizeReflectors(eligibleCount, policy);
-  const zones = [...new Set([...eligibleByZone.keys(), ...keepableByZone.keys()])].sort();
-  const targets = spreadOverZones(
-    wanted,
-    zones.map((zone) => {
-      const current = keepableByZone.get(zone)?.length ?? 0;
-      return { zone, current, capacity: current + (eligibleByZone.get(zone)?.length ?? 0) };
-    }),
-  );
-  const keepableTotal = [...keepableByZone.values()].reduce((n, list) => n + list.length, 0);
-
-  const reflectors: ChosenReflector[] = [];
-  for (const zone of zones) {
-    const target = targets.get(zone) ?? 0;
-    const keepable = (keepableByZone.get(zone) ?? []).sort((a, b) =>
-      compareForKeeping(a, b, standing),
-    );
-    keepable.forEach((node, index) => {
-      if (index < target) {
-        const graced = standing.get(node.name);
-        const withinGrace = graced?.keep === true && graced.graced;
-        reflectors.push({ node, zone });
-        decisions.push({
-          kind: "keep",
-          node: node.name,
-          reason: withinGrace ? "WithinNotReadyGrace" : "ReflectorHealthy",
-          message: withinGrace
-            ? `${node.name} is NotReady but within the ${policy.notReadyGraceSeconds}s grace period`
-            : `${node.name} stays a reflector in zone ${describeZone(zone)}`,
-        });
-        return;
-      }
-      const reason = keepableTotal > wanted ? "ScaleDown" : "ZoneRebalance";
-      decisions.push({
-        kind: "demote",
-        node: node.name,
-        reason,
-        message:
-          reason === "ScaleDown"
-            ? `${node.name} is the youngest surplus reflector (${wanted} wanted)`
-            : `${node.name} leaves zone ${describeZone(zone)} so reflectors spread evenly over zones`,
-      });
-    });
-    const candidates = (eligibleByZone.get(zone) ?? []).sort((a, b) =>
-      compareForPromotion(a, b, preferred),
-    );
-    for (let i = 0; i < target - Math.min(keepable.length, target); i++) {
-      const node = candidates[i];
-      if (node === undefined) break;
-      reflectors.push({ node, zone });
-      decisions.push({
-        kind: "promote",
-        node: node.name,
-        reason: "ZoneBelowTarget",
-        message: `zone ${describeZone(zone)} needs ${target} reflector${target === 1 ? "" : "s"}; ${node.name} is ${preferred.has(node.name) ? "a preferred" : "the oldest eligible"} node`,
-      });
-    }
+  // A reflector held during grace counts toward the size only while it keeps its slot; if the
+  // spread leaves it out, size again without it, so that planning the result changes nothing.
+  let uncounted = new Set<string>();
+  let outcome = chooseReflectors(eligibleCount);
+  for (;;) {
+    const dropped = outcome.droppedGraced.filter((name) => !uncounted.has(name));
+    if (dropped.length === 0) break;
+    uncounted = new Set([...uncounted, ...dropped]);
+    outcome = chooseReflectors(eligibleCount - uncounted.size);
   }
+  const { reflectors, wanted } = outcome;
+  decisions.push(...outcome.decisions);
+  eligibleCount -= uncounted.size;
+
+  function chooseReflectors(sizingBase: number) {
+    const chosen: ChosenReflector[] = [];
+    const made: Decision[] = [];
+    const droppedGraced: string[] = [];
+    const wanted = sizeReflectors(sizingBase, policy);
+    const zones = [...new Set([...eligibleByZone.keys(), ...keepableByZone.keys()])].sort();
+    const targets = spreadOverZones(
+      wanted,
+      zones.map((zone) => {
+        const current = keepableByZone.get(zone)?.length ?? 0;
+        return { zone, current, capacity: current + (eligibleByZone.get(zone)?.length ?? 0) };
+      }),
+    );
+    const keepableTotal = [...keepableByZone.values()].reduce((n, list) => n + list.length, 0);
+
+    for (const zone of zones) {
+      const target = targets.get(zone) ?? 0;
+      // Reflectors held during grace that lost their slot in an earlier round sort last and go.
+      const keepable = [...(keepableByZone.get(zone) ?? [])].sort(
+        (a, b) => Number(uncounted.has(a.name)) - Number(uncounted.has(b.name)) || compareForKeeping(a, b, standing),
+      );
+      let kept = 0;
+      keepable.forEach((node, index) => {
+        if (index < target && !uncounted.has(node.name)) {
+          kept++;
+          const graced = standing.get(node.name);
+          const withinGrace = graced?.keep === true && graced.graced;
+          chosen.push({ node, zone });
+          made.push({
+            kind: "keep",
+            node: node.name,
+            reason: withinGrace ? "WithinNotReadyGrace" : "ReflectorHealthy",
+            message: withinGrace
+              ? `${node.name} is NotReady but within the ${policy.notReadyGraceSeconds}s grace period`
+              : `${node.name} stays a reflector in zone ${describeZone(zone)}`,
+          });
+          return;
+        }
+        if (graced(standing, node)) droppedGraced.push(node.name);
+        const reason = keepableTotal > wanted ? "ScaleDown" : "ZoneRebalance";
+        made.push({
+          kind: "demote",
+          node: node.name,
+          reason,
+          message:
+            reason === "ScaleDown"
+              ? `${node.name} is the youngest surplus reflector (${wanted} wanted)`
+              : `${node.name} leaves zone ${describeZone(zone)} so reflectors spread evenly over zones`,
+        });
+      });
+      const candidates = (eligibleByZone.get(zone) ?? []).sort((a, b) =>
+        compareForPromotion(a, b, preferred),
+      );
+      for (let i = 0; i < target - kept; i++) {
+        const node = candidates[i];
+        if (node === undefined) break;
+        chosen.push({ node, zone });
+        made.push({
+          kind: "promote",
+          node: node.name,
+          reason: "ZoneBelowTarget",
+          message: `zone ${describeZone(zone)} needs ${target} reflector${target === 1 ? "" : "s"}; ${node.name} is ${preferred.has(node.name) ? "a preferred" : "the oldest eligible"} node`,
+        });
+      }
+    }
+    return { reflectors: chosen, decisions: made, droppedGraced, wanted };
+  }
+
   for (const entry of standing.values()) {
     if (!entry.keep) decisions.push(entry.decision);
   }
