@@ -1,4 +1,4 @@
-import type { ClusterSnapshot, NodeInfo } from "../model/cluster.js";
+import type { BgpPeerInfo, ClusterSnapshot, NodeInfo } from "../model/cluster.js";
 import { compareStrings } from "../model/order.js";
 import { allCalicoSelector, tryParseCalicoSelector, type CalicoSelector } from "../selectors/calico-selector.js";
 
@@ -13,20 +13,61 @@ export interface Peering {
  * The node-to-node peerings of a state's BGPPeers (owned or not). BGPPeers with an invalid
  * selector are skipped, as Calico skips them; peerings to a `peerIP` leave the cluster.
  */
-export function compilePeerings(state: ClusterSnapshot): Peering[] {
+export function compilePeerings(state: ClusterSnapshot, cache?: AnalysisCache): Peering[] {
   const peerings: Peering[] = [];
   for (const peer of state.bgpPeers) {
-    if (peer.peerSelector === undefined) continue;
-    const peers = tryParseCalicoSelector(peer.peerSelector);
-    if (peers === undefined) continue;
-    if (peer.node !== undefined) {
-      peerings.push({ side: peer.node, peers });
-      continue;
+    let peering = cache?.peerings.get(peer);
+    if (peering === undefined) {
+      peering = compilePeering(peer);
+      cache?.peerings.set(peer, peering);
     }
-    const side = peer.nodeSelector === undefined ? allCalicoSelector : tryParseCalicoSelector(peer.nodeSelector);
-    if (side !== undefined) peerings.push({ side, peers });
+    if (peering !== null) peerings.push(peering);
   }
   return peerings;
+}
+
+function compilePeering(peer: BgpPeerInfo): Peering | null {
+  if (peer.peerSelector === undefined) return null;
+  const peers = tryParseCalicoSelector(peer.peerSelector);
+  if (peers === undefined) return null;
+  if (peer.node !== undefined) return { side: peer.node, peers };
+  const side = peer.nodeSelector === undefined ? allCalicoSelector : tryParseCalicoSelector(peer.nodeSelector);
+  return side === undefined ? null : { side, peers };
+}
+
+/**
+ * Memo tables that let the planner analyse many states of one cluster cheaply: states share the
+ * NodeInfo and BgpPeerInfo objects a step did not touch, so their results are reused.
+ */
+export interface AnalysisCache {
+  readonly peerings: WeakMap<BgpPeerInfo, Peering | null>;
+  /** Per peering set (keyed by its selectors), each node's membership signature. */
+  readonly signatures: Map<string, WeakMap<NodeInfo, string>>;
+}
+
+/** A fresh {@link AnalysisCache}; keep one per planning run. */
+export function createAnalysisCache(): AnalysisCache {
+  return { peerings: new WeakMap(), signatures: new Map() };
+}
+
+/** {@link createMembership}, memoised per node object in `cache` when one is given. */
+export function createCachedMembership(peerings: readonly Peering[], cache?: AnalysisCache): (node: NodeInfo) => string {
+  const membership = createMembership(peerings);
+  if (cache === undefined) return membership;
+  const fingerprint = peerings
+    .map((p) => `${typeof p.side === "string" ? `node:${p.side}` : p.side.source}\u0000${p.peers.source}`)
+    .join("\u0001");
+  let table = cache.signatures.get(fingerprint);
+  if (table === undefined) cache.signatures.set(fingerprint, (table = new WeakMap()));
+  const memo = table;
+  return (node) => {
+    let signature = memo.get(node);
+    if (signature === undefined) {
+      signature = membership(node);
+      memo.set(node, signature);
+    }
+    return signature;
+  };
 }
 
 /**

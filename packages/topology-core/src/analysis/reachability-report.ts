@@ -1,5 +1,6 @@
 import type { ClusterSnapshot } from "../model/cluster.js";
 import { computeReachability } from "./compute-reachability.js";
+import type { AnalysisCache } from "./peerings.js";
 import { buildSessionGraph, type Entity, type SessionGraph } from "./session-graph.js";
 
 /** A state's session graph and who learns whose routes. */
@@ -17,8 +18,8 @@ export interface MissingRoutes {
 }
 
 /** Builds the {@link RouteView} of a cluster state. */
-export function viewRoutes(state: ClusterSnapshot): RouteView {
-  const graph = buildSessionGraph(state);
+export function viewRoutes(state: ClusterSnapshot, cache?: AnalysisCache): RouteView {
+  const graph = buildSessionGraph(state, cache === undefined ? {} : { cache });
   return { graph, reach: computeReachability(graph) };
 }
 
@@ -92,8 +93,8 @@ export function findFragileReflectors(view: RouteView): string[] {
 }
 
 /** Distinct node pairs with a configured BGP session (NotReady nodes included). */
-export function countSessions(state: ClusterSnapshot): number {
-  const graph = buildSessionGraph(state, { includeNotReady: true });
+export function countSessions(state: ClusterSnapshot, cache?: AnalysisCache): number {
+  const graph = buildSessionGraph(state, cache === undefined ? { includeNotReady: true } : { includeNotReady: true, cache });
   const n = graph.entities.length;
   let sessions = 0;
   for (let i = 0; i < n; i++) {

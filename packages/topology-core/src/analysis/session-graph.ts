@@ -1,7 +1,7 @@
 import type { ClusterSnapshot } from "../model/cluster.js";
 import { isValidClusterId, parseIpv4 } from "../model/ipv4.js";
 import { compareStrings } from "../model/order.js";
-import { compilePeerings, createMembership, signaturesPeer } from "./peerings.js";
+import { compilePeerings, createCachedMembership, signaturesPeer, type AnalysisCache } from "./peerings.js";
 
 /**
  * The BGP sessions Calico would open for a cluster state, compressed.
@@ -33,6 +33,8 @@ export type Entity =
 export interface SessionGraphOptions {
   /** Treat NotReady nodes as up (to count configured sessions rather than live ones). */
   readonly includeNotReady?: boolean;
+  /** Memo tables shared across the states of one planning run. */
+  readonly cache?: AnalysisCache;
 }
 
 /**
@@ -41,8 +43,8 @@ export interface SessionGraphOptions {
  * values of the label keys the selectors read, so the cost is one map lookup per node.
  */
 export function buildSessionGraph(state: ClusterSnapshot, options: SessionGraphOptions = {}): SessionGraph {
-  const peerings = compilePeerings(state);
-  const membership = createMembership(peerings);
+  const peerings = compilePeerings(state, options.cache);
+  const membership = createCachedMembership(peerings, options.cache);
   const reflectors: { node: string; clusterId: number; signature: string }[] = [];
   const classes = new Map<string, string[]>();
   for (const node of state.nodes) {

@@ -7,7 +7,7 @@ import type { Policy } from "../policy/policy.js";
 import { ARBITRARY_NOW, arbitraryCluster, arbitraryPolicy, simulateSteps } from "../testing/index.js";
 import { planCluster, type Plan } from "./plan-cluster.js";
 
-const RUNS = { numRuns: 150 };
+const RUNS = { numRuns: Number(process.env["FC_RUNS"] ?? 150) };
 
 function planAndApply(cluster: ClusterSnapshot, policy: Policy) {
   const plan = planCluster(cluster, policy, ARBITRARY_NOW);

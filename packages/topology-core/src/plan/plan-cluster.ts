@@ -1,4 +1,5 @@
 import { countSessions, findFragileReflectors, findMissingRoutes, type MissingRoutes } from "../analysis/reachability-report.js";
+import { createAnalysisCache } from "../analysis/peerings.js";
 import type { Step } from "../model/actions.js";
 import type { ClusterSnapshot } from "../model/cluster.js";
 import type { Decision, MeshReason } from "../model/decisions.js";
@@ -111,7 +112,8 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     mesh.enabled,
     snapshot.calicoApiVersion,
   );
-  const stepPlan = planSteps(snapshot, desired);
+  const cache = createAnalysisCache();
+  const stepPlan = planSteps(snapshot, desired, cache);
 
   const missingRoutes = findMissingRoutes(stepPlan.finalView);
   const fragileReflectors = reflectors.length >= 2 ? findFragileReflectors(stepPlan.finalView) : [];
@@ -138,7 +140,7 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     meshEnabled: stepPlan.final.bgpConfiguration.nodeToNodeMeshEnabled,
     bgpPeers: stepPlan.final.bgpPeers.filter((p) => isOwnedByRrfleet(p.labels)).length,
     foreignBgpPeers: stepPlan.final.bgpPeers.filter((p) => !isOwnedByRrfleet(p.labels)).length,
-    sessions: countSessions(stepPlan.final),
+    sessions: countSessions(stepPlan.final, cache),
     fullMeshSessions: (snapshot.nodes.length * (snapshot.nodes.length - 1)) / 2,
     clientsPerReflector: {
       min: loads.length === 0 ? 0 : Math.min(...loads),

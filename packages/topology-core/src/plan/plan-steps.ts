@@ -5,6 +5,7 @@ import { isValidClusterId } from "../model/ipv4.js";
 import { CLUSTER_ID_ANNOTATION, isOwnedByRrfleet, keyOfPeerLabel, peerLabel, REFLECTOR_LABEL } from "../model/names.js";
 import { compareStrings } from "../model/order.js";
 import type { DesiredState } from "../render/render-desired.js";
+import { createAnalysisCache, type AnalysisCache } from "../analysis/peerings.js";
 import { applyActions } from "./apply-actions.js";
 import { findSessionPartners } from "./find-session-partners.js";
 
@@ -44,16 +45,16 @@ const MESH_ONLY_FIELDS = ["nodeMeshMaxRestartTime", "nodeMeshPassword"] as const
  * Every step is simulated and checked by the reachability analysis; a step that would lose a route
  * some pair of Ready nodes had before is refused and the plan stops there.
  */
-export function planSteps(observed: ClusterSnapshot, desired: DesiredState): StepPlan {
+export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cache: AnalysisCache = createAnalysisCache()): StepPlan {
   const steps: Step[] = [];
   let state = observed;
-  let view = viewRoutes(observed);
+  let view = viewRoutes(observed, cache);
   let refusal: Refusal | undefined;
 
   /** Simulates and checks a step; takes it and returns true unless it would lose routes. */
   const attempt = (step: Step): { taken: true } | { taken: false; lost: MissingRoutes } => {
     const next = applyActions(state, step.actions);
-    const nextView = viewRoutes(next);
+    const nextView = viewRoutes(next, cache);
     const lost = findLostRoutes(view, nextView);
     if (lost.pairs > 0) return { taken: false, lost };
     steps.push(step);
@@ -69,8 +70,13 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState): Ste
     if (!result.taken) refusal = { reason: "WouldLoseRoutes", description: step.description, lost: result.lost };
     return result.taken;
   };
-  const desiredKeysOf = (name: string): string[] => peerKeysOf(desired.ownedLabels.get(name) ?? {});
+  const peerKeysOf = readPeerKeys;
+  const desiredKeysOf = (name: string): string[] => peerKeysOf(desired.ownedLabels.get(name) ?? NO_LABELS);
   const reflectorKeys = new Map(desired.reflectors.map((r) => [r.key, r.node]));
+  // Only nodes whose rrfleet labels or reflector annotation differ from the design take part in
+  // the phases below; on a converged cluster that is none, and planning is a single scan.
+  const dirty: NodeInfo[] = observed.nodes.filter((node) => !matchesDesign(node, desired, peerKeysOf(node.labels), desiredKeysOf(node.name)));
+  const current = (node: NodeInfo): NodeInfo => nodeNamed(state, node.name) ?? node;
   const promotionStep = (wave: readonly string[]): Step => {
     const builder = createStepBuilder();
     for (const name of wave) builder.annotate(name, desired.clusterIds.get(name) ?? null);
@@ -154,12 +160,14 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState): Ste
       }
     }
     let prePeered = 0;
-    for (const node of state.nodes) {
-      const current = new Set(peerKeysOf(node.labels));
+    for (const node of dirty.map(current)) {
+      const have = peerKeysOf(node.labels);
+      const wanted = desiredKeysOf(node.name);
+      if (wanted.length === 0) continue;
       const nodeIsReflector = isReflectorNow(node);
       let added = false;
-      for (const key of desiredKeysOf(node.name)) {
-        if (current.has(key)) continue;
+      for (const key of wanted) {
+        if (have.includes(key)) continue;
         const target = nodeNamed(state, reflectorKeys.get(key) ?? "");
         // Free now: the client is itself a reflector on its way out, or the target is not one yet.
         if (nodeIsReflector || target === undefined || !isValidClusterId(target.routeReflectorClusterId)) {
@@ -186,7 +194,8 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState): Ste
   // shadows it: reflections carrying that ID are dropped at both. Demote it early when that is safe.
   {
     const designedIds = new Set(desired.clusterIds.values());
-    const shadowing = state.nodes
+    const shadowing = dirty
+      .map(current)
       .filter((node) => !desired.clusterIds.has(node.name) && designedIds.has(node.routeReflectorClusterId ?? ""))
       .map((node) => [node.name]);
     takeInWaves(shadowing, demotionStep, false);
@@ -195,10 +204,12 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState): Ste
   // 2. Add client peerings, one new reflector per client per step.
   {
     const pending = new Map<string, string[]>();
-    for (const node of state.nodes) {
+    for (const node of dirty.map(current)) {
       if (isReflectorNow(node)) continue;
-      const current = new Set(peerKeysOf(node.labels));
-      const missing = desiredKeysOf(node.name).filter((key) => !current.has(key));
+      const have = peerKeysOf(node.labels);
+      const wanted = desiredKeysOf(node.name);
+      if (wanted.length === 0 || sameKeys(have, wanted)) continue;
+      const missing = wanted.filter((key) => !have.includes(key));
       if (missing.length > 0) pending.set(node.name, missing);
     }
     const rounds = Math.max(0, ...[...pending.values()].map((keys) => keys.length));
@@ -249,9 +260,12 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState): Ste
     const costly = new Map<string, string[]>();
     const free = createStepBuilder();
     let freeClients = 0;
-    for (const node of state.nodes) {
-      const wanted = new Set(desiredKeysOf(node.name));
-      const surplus = peerKeysOf(node.labels).filter((key) => !wanted.has(key));
+    for (const node of dirty.map(current)) {
+      const have = peerKeysOf(node.labels);
+      if (have.length === 0) continue;
+      const wanted = desiredKeysOf(node.name);
+      if (sameKeys(have, wanted)) continue;
+      const surplus = have.filter((key) => !wanted.includes(key));
       if (surplus.length === 0) continue;
       const live: string[] = [];
       for (const key of surplus) {
@@ -286,7 +300,8 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState): Ste
 
   // 6. Demote reflectors that go, in waves; then the promotions that had to wait.
   {
-    const leaving = state.nodes
+    const leaving = dirty
+      .map(current)
       .filter((node) => isReflectorNow(node) && !desired.clusterIds.has(node.name))
       .map((node) => node.name);
     takeInWaves(groupIntoWaves(leaving, findSessionPartners(state, leaving, isClientNow)), demotionStep, true);
@@ -421,7 +436,7 @@ function createStepBuilder(): StepBuilder {
           verb: "patch",
           kind: "Node",
           name,
-          patch: { metadata: { ...(l === undefined ? {} : { labels: sortKeys(l) }), ...(a === undefined ? {} : { annotations: a }) } },
+          patch: { metadata: { ...(l === undefined ? {} : { labels: l }), ...(a === undefined ? {} : { annotations: a }) } },
         };
       });
       const actions = [...others, ...nodeActions];
@@ -431,17 +446,30 @@ function createStepBuilder(): StepBuilder {
   };
 }
 
-function sortKeys<V>(record: Record<string, V>): Record<string, V> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareStrings(a, b)));
+
+/** Whether a node already carries exactly the rrfleet labels and annotation the design gives it. */
+function matchesDesign(node: NodeInfo, desired: DesiredState, have: readonly string[], wanted: readonly string[]): boolean {
+  if (!sameKeys(have, wanted)) return false;
+  const clusterId = desired.clusterIds.get(node.name);
+  if (node.routeReflectorClusterId !== clusterId) return false;
+  const key = desired.ownedLabels.get(node.name)?.[REFLECTOR_LABEL];
+  return node.labels[REFLECTOR_LABEL] === key;
 }
 
-function peerKeysOf(labels: Readonly<Record<string, string>>): string[] {
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((key, i) => key === b[i]);
+}
+
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+function readPeerKeys(labels: Readonly<Record<string, string>>): string[] {
   const keys: string[] = [];
-  for (const label of Object.keys(labels)) {
+  for (const label in labels) {
+    if (label.charCodeAt(0) !== 114 /* r */) continue; // cheap pre-check for "rrfleet.io/"
     const key = keyOfPeerLabel(label);
     if (key !== undefined) keys.push(key);
   }
-  return keys.sort((a, b) => Number(a) - Number(b) || compareStrings(a, b));
+  return keys.length < 2 ? keys : keys.sort((a, b) => Number(a) - Number(b) || compareStrings(a, b));
 }
 
 const nodeIndexes = new WeakMap<ClusterSnapshot, Map<string, NodeInfo>>();

@@ -92,10 +92,11 @@ export function assignClients(
   });
 
   const load = new Int32Array(count);
+  const largestGroup = Math.max(1, ...groups.map((g) => g.members.length));
   let totalSlots = 0;
   let maxSlotsPerClient = 0;
   for (const s of slots) {
-    const n = s.fixed.length + (s.free === 0 ? 0 : s.free * Math.max(1, ...s.candidates.map((g) => g.members.length)));
+    const n = s.fixed.length + s.free * largestGroup;
     totalSlots += n;
     maxSlotsPerClient = Math.max(maxSlotsPerClient, n);
     for (const i of s.fixed) load[i] = (load[i] ?? 0) + 1;
@@ -125,7 +126,7 @@ export function assignClients(
 
   // 1. Keep current choices that are still designed (by tier, then weight, if too many).
   for (const s of slots) {
-    if (s.free === 0) continue;
+    if (s.free === 0 || s.client.currentKeys.length === 0) continue;
     const current = new Set(s.client.currentKeys.map((k) => indexByKey.get(k)));
     const kept = s.candidates.filter((g) => g.members.some((m) => current.has(m)));
     while (s.chosen.length < s.free && kept.length > 0) {
@@ -154,29 +155,51 @@ export function assignClients(
   }
 
   // 3. Fill open slots in rounds (every client's first open slot, then every client's second...),
-  // best tier and weight first, under the placement bound, then the hard one.
+  // best tier and weight first, under the placement bound, then the hard one. A client is never
+  // parked on a reflector that is down while one that is up can take it, even above the bound:
+  // routes come before balance.
   const fits = (g: Group, bound: number) => g.members.every((m) => (load[m] ?? 0) < bound);
   const heaviest = (g: Group) => Math.max(...g.members.map((m) => load[m] ?? 0));
-  for (let round = 0, open = true; open; round++) {
+  /** The open candidate that ranks first by (tier, weight, id) among those `accept` lets through. */
+  const best = (s: Slots, accept: (g: Group) => boolean): Group | undefined => {
+    let pick: Group | undefined;
+    let pickTier = 0;
+    let pickWeight = 0;
+    for (const g of s.candidates) {
+      if (s.chosen.includes(g) || !accept(g)) continue;
+      const tier = tierOf(s, g);
+      if (pick !== undefined && tier > pickTier) continue;
+      const w = weight(s, g);
+      if (pick === undefined || tier < pickTier || w > pickWeight) {
+        pick = g;
+        pickTier = tier;
+        pickWeight = w;
+      }
+    }
+    return pick;
+  };
+  for (let open = true; open; ) {
     open = false;
     for (const s of slots) {
       if (s.chosen.length >= s.free) continue;
-      const ranked = s.candidates
-        .filter((g) => !s.chosen.includes(g))
-        .map((g) => ({ g, tier: tierOf(s, g), weight: weight(s, g) }))
-        .sort((a, b) => a.tier - b.tier || b.weight - a.weight || a.g.id - b.g.id);
-      if (ranked.length === 0) continue;
-      // A client is never parked on a reflector that is down while one that is up can take it,
-      // even above the bound: routes come before balance.
-      const up = ranked.filter((c) => isUp(c.g));
-      const pool = up.length > 0 ? up : ranked;
+      const anyUp = best(s, isUp) !== undefined;
+      const pool = anyUp ? isUp : () => true;
       const pick =
-        pool.find((c) => fits(c.g, placementLoad)) ??
-        pool.find((c) => fits(c.g, maxLoad)) ??
-        pool.reduce((a, b) => (heaviest(b.g) < heaviest(a.g) ? b : a));
-      take(s, pick.g);
+        best(s, (g) => pool(g) && fits(g, placementLoad)) ??
+        best(s, (g) => pool(g) && fits(g, maxLoad)) ??
+        leastLoaded(s, pool);
+      if (pick === undefined) continue;
+      take(s, pick);
       open ||= s.chosen.length < s.free;
     }
+  }
+  function leastLoaded(s: Slots, accept: (g: Group) => boolean): Group | undefined {
+    let pick: Group | undefined;
+    for (const g of s.candidates) {
+      if (s.chosen.includes(g) || !accept(g)) continue;
+      if (pick === undefined || heaviest(g) < heaviest(pick)) pick = g;
+    }
+    return pick;
   }
 
   // 4. Repair: when distinctness cornered a client onto a full reflector, move one holder of that
