@@ -2,7 +2,7 @@ import { findLostRoutes, viewRoutes, type MissingRoutes, type RouteView } from "
 import type { Action, BgpConfigurationPatch, Step, StepReason } from "../model/actions.js";
 import type { ClusterSnapshot, NodeInfo } from "../model/cluster.js";
 import { isValidClusterId } from "../model/ipv4.js";
-import { CLUSTER_ID_ANNOTATION, isOwnedByRrfleet, keyOfPeerLabel, peerLabel, REFLECTOR_LABEL } from "../model/names.js";
+import { CLUSTER_ID_ANNOTATION, isOwnedByRrfleet, PEER_LABEL_PREFIX, peerLabel, REFLECTOR_LABEL } from "../model/names.js";
 import { compareStrings } from "../model/order.js";
 import type { DesiredState } from "../render/render-desired.js";
 import { createAnalysisCache, type AnalysisCache } from "../analysis/peerings.js";
@@ -190,13 +190,22 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cach
     );
   }
 
-  // 1b. A reflector on its way out that holds a cluster ID the design gives to another reflector
-  // shadows it: reflections carrying that ID are dropped at both. Demote it early when that is safe.
+  // 1b. A reflector on its way out that shares its cluster ID with another reflector (now or in
+  // the design) shadows it: reflections carrying that ID are dropped at both, so new sessions can
+  // hide routes behind it. Demote such reflectors first, wherever that alone loses nothing.
   {
+    const held = new Map<string, number>();
+    for (const node of state.nodes) {
+      const id = node.routeReflectorClusterId;
+      if (isValidClusterId(id)) held.set(id, (held.get(id) ?? 0) + 1);
+    }
     const designedIds = new Set(desired.clusterIds.values());
     const shadowing = dirty
       .map(current)
-      .filter((node) => !desired.clusterIds.has(node.name) && designedIds.has(node.routeReflectorClusterId ?? ""))
+      .filter((node) => {
+        const id = node.routeReflectorClusterId;
+        return !desired.clusterIds.has(node.name) && isValidClusterId(id) && (designedIds.has(id) || (held.get(id) ?? 0) > 1);
+      })
       .map((node) => [node.name]);
     takeInWaves(shadowing, demotionStep, false);
   }
@@ -464,12 +473,12 @@ const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 function readPeerKeys(labels: Readonly<Record<string, string>>): string[] {
   const keys: string[] = [];
-  for (const label in labels) {
-    if (label.charCodeAt(0) !== 114 /* r */) continue; // cheap pre-check for "rrfleet.io/"
-    const key = keyOfPeerLabel(label);
-    if (key !== undefined) keys.push(key);
+  for (const label of Object.keys(labels)) {
+    if (label.length <= PEER_LABEL_PREFIX.length || !label.startsWith(PEER_LABEL_PREFIX)) continue;
+    keys.push(label.slice(PEER_LABEL_PREFIX.length));
   }
-  return keys.length < 2 ? keys : keys.sort((a, b) => Number(a) - Number(b) || compareStrings(a, b));
+  // Keys are decimal integers without leading zeros: shorter is smaller.
+  return keys.length < 2 ? keys : keys.sort((a, b) => a.length - b.length || compareStrings(a, b));
 }
 
 const nodeIndexes = new WeakMap<ClusterSnapshot, Map<string, NodeInfo>>();

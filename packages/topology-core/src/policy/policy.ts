@@ -130,10 +130,11 @@ export function parsePolicy(input: unknown): PolicyResult {
   if (!result.success) {
     return {
       ok: false,
-      issues: result.error.issues.map((issue) => ({
-        path: issue.path.length === 0 ? "(policy)" : issue.path.map(String).join("."),
-        message: issue.code === "unrecognized_keys" ? describeUnknownKeys(issue.keys) : issue.message,
-      })),
+      issues: result.error.issues.flatMap((issue) =>
+        issue.code === "unrecognized_keys"
+          ? issue.keys.map((key) => ({ path: [...issue.path.map(String), key].join("."), message: describeUnknownKey() }))
+          : [{ path: issue.path.length === 0 ? "(policy)" : issue.path.map(String).join("."), message: issue.message }],
+      ),
     };
   }
   const policy: Policy = { ...DEFAULT_POLICY };
@@ -143,7 +144,7 @@ export function parsePolicy(input: unknown): PolicyResult {
   return { ok: true, policy };
 }
 
-function describeUnknownKeys(keys: readonly string[]): string {
-  const known = Object.keys(DEFAULT_POLICY).concat("excludeNodeSelector", "preferNodeSelector");
-  return `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")} (known: ${known.sort().join(", ")})`;
+function describeUnknownKey(): string {
+  const known = [...Object.keys(DEFAULT_POLICY), "excludeNodeSelector", "preferNodeSelector"].sort();
+  return `unknown field (known fields: ${known.join(", ")})`;
 }

@@ -30,19 +30,10 @@ export interface ClientAssignment {
 
 /** Reflectors a client takes or leaves together: one reflector (`multi`) or one zone's (`zoned`). */
 interface Group {
-  readonly id: number;
   readonly zone: string;
   readonly members: readonly number[];
   readonly hash: number;
-}
-
-interface Slots {
-  readonly client: ClientInput;
-  readonly hash: number;
-  readonly fixed: readonly number[];
-  readonly candidates: readonly Group[];
-  readonly free: number;
-  readonly chosen: Group[];
+  readonly up: boolean;
 }
 
 /**
@@ -60,6 +51,11 @@ interface Slots {
  * ceil(maxLoadFactor × mean). So adding or removing a client moves nobody else, and losing a
  * reflector moves only its clients. New choices are placed under a slightly tighter bound (the
  * mean computed with one client fewer), so a later removal never pushes a reflector over the bound.
+ * A client is never parked on a reflector that is down while one that is up can take it, even
+ * above the bound: routes come before balance.
+ *
+ * `reflectors` must be sorted by key (as allocateIdentities returns them). Runs in
+ * O(clients × groups) with flat arrays: it is on the planner's hot path.
  */
 export function assignClients(
   clients: readonly ClientInput[],
@@ -68,110 +64,178 @@ export function assignClients(
 ): ClientAssignment {
   const count = reflectors.length;
   if (count === 0) return { keysByClient: new Map(), loadByKey: new Map(), maxLoad: 0 };
-  const indexByKey = new Map(reflectors.map((r, i) => [r.key, i]));
   const groups = buildGroups(reflectors, policy.topology);
-  const groupsWithout = new Map<string, Group[]>();
-  const membersInZone = new Map<string, number[]>();
-  reflectors.forEach((r, i) => membersInZone.set(r.zone, [...(membersInZone.get(r.zone) ?? []), i]));
-  const zonesWithReflectors = new Set(reflectors.map((r) => r.zone));
-
-  const slots: Slots[] = clients.map((client) => {
-    const own = membersInZone.get(client.zone) ?? [];
-    const hash = hashString(client.name);
-    switch (policy.topology) {
-      case "single":
-        return { client, hash, fixed: reflectors.map((_, i) => i), candidates: [], free: 0, chosen: [] };
-      case "zoned": {
-        let remote = groupsWithout.get(client.zone);
-        if (remote === undefined) groupsWithout.set(client.zone, (remote = groups.filter((g) => g.zone !== client.zone)));
-        return { client, hash, fixed: own, candidates: remote, free: Math.min(own.length > 0 ? 1 : 2, remote.length), chosen: [] };
-      }
-      case "multi":
-        return { client, hash, fixed: [], candidates: groups, free: Math.min(policy.reflectorsPerNode, count), chosen: [] };
-    }
+  const groupOfKey = new Map<string, number>();
+  groups.forEach((g, gi) => {
+    for (const m of g.members) groupOfKey.set(reflectors[m]?.key ?? "", gi);
+  });
+  const reflectorsInZone = new Map<string, number[]>();
+  reflectors.forEach((r, i) => {
+    const list = reflectorsInZone.get(r.zone);
+    if (list === undefined) reflectorsInZone.set(r.zone, [i]);
+    else list.push(i);
   });
 
+  // Per zone: the fixed reflectors, the candidate groups and the number of free choices.
+  interface ZonePlan {
+    readonly fixed: readonly number[];
+    readonly candidates: readonly number[];
+    readonly free: number;
+    readonly hasOwn: boolean;
+  }
+  const zonePlans = new Map<string, ZonePlan>();
+  const planFor = (zone: string): ZonePlan => {
+    let plan = zonePlans.get(zone);
+    if (plan !== undefined) return plan;
+    const own = reflectorsInZone.get(zone) ?? [];
+    const all = groups.map((_, gi) => gi);
+    switch (policy.topology) {
+      case "single":
+        plan = { fixed: reflectors.map((_, i) => i), candidates: [], free: 0, hasOwn: own.length > 0 };
+        break;
+      case "zoned": {
+        const remote = all.filter((gi) => groups[gi]?.zone !== zone);
+        plan = { fixed: own, candidates: remote, free: Math.min(own.length > 0 ? 1 : 2, remote.length), hasOwn: own.length > 0 };
+        break;
+      }
+      case "multi":
+        plan = { fixed: [], candidates: all, free: Math.min(policy.reflectorsPerNode, count), hasOwn: own.length > 0 };
+        break;
+    }
+    zonePlans.set(zone, plan);
+    return plan;
+  };
+
+  const n = clients.length;
+  const plans = clients.map((c) => planFor(c.zone));
+  const hashes = new Uint32Array(n);
+  const maxFree = Math.max(0, ...[...zonePlans.values()].map((p) => p.free));
+  const chosen = new Int32Array(n * Math.max(maxFree, 1));
+  const chosenCount = new Uint8Array(n);
   const load = new Int32Array(count);
   const largestGroup = Math.max(1, ...groups.map((g) => g.members.length));
+
   let totalSlots = 0;
   let maxSlotsPerClient = 0;
-  for (const s of slots) {
-    const n = s.fixed.length + s.free * largestGroup;
-    totalSlots += n;
-    maxSlotsPerClient = Math.max(maxSlotsPerClient, n);
-    for (const i of s.fixed) load[i] = (load[i] ?? 0) + 1;
+  for (let ci = 0; ci < n; ci++) {
+    const client = clients[ci];
+    const plan = plans[ci];
+    if (client === undefined || plan === undefined) continue;
+    hashes[ci] = hashString(client.name);
+    const slots = plan.fixed.length + plan.free * largestGroup;
+    totalSlots += slots;
+    if (slots > maxSlotsPerClient) maxSlotsPerClient = slots;
+    for (const m of plan.fixed) load[m] = (load[m] ?? 0) + 1;
   }
   const maxLoad = ceilClean((policy.maxLoadFactor * totalSlots) / count);
   const placementLoad = Math.max(
     ceilClean(totalSlots / count),
     ceilClean((policy.maxLoadFactor * (totalSlots - maxSlotsPerClient)) / count),
   );
-  const take = (s: Slots, g: Group) => {
-    s.chosen.push(g);
-    for (const m of g.members) load[m] = (load[m] ?? 0) + 1;
+
+  const take = (ci: number, gi: number): void => {
+    chosen[ci * maxFree + (chosenCount[ci] ?? 0)] = gi;
+    chosenCount[ci] = (chosenCount[ci] ?? 0) + 1;
+    for (const m of groups[gi]?.members ?? []) load[m] = (load[m] ?? 0) + 1;
   };
-  const release = (s: Slots, g: Group) => {
-    s.chosen.splice(s.chosen.indexOf(g), 1);
-    for (const m of g.members) load[m] = (load[m] ?? 0) - 1;
+  const release = (ci: number, gi: number): void => {
+    const base = ci * maxFree;
+    const k = chosenCount[ci] ?? 0;
+    for (let j = 0; j < k; j++) {
+      if (chosen[base + j] !== gi) continue;
+      chosen[base + j] = chosen[base + k - 1] ?? 0;
+      chosenCount[ci] = k - 1;
+      for (const m of groups[gi]?.members ?? []) load[m] = (load[m] ?? 0) - 1;
+      return;
+    }
   };
-  const weight = (s: Slots, g: Group) => pairWeight(s.hash, g.hash);
-  /** Preference tier of `g` for a client holding `chosen`; lower is better. */
-  const tierOf = (s: Slots, g: Group): number => {
-    if (!g.members.some((m) => reflectors[m]?.ready === true)) return 9; // down reflectors last
+  const holds = (ci: number, gi: number): boolean => {
+    const base = ci * maxFree;
+    const k = chosenCount[ci] ?? 0;
+    for (let j = 0; j < k; j++) if (chosen[base + j] === gi) return true;
+    return false;
+  };
+  const weight = (ci: number, gi: number): number => pairWeight(hashes[ci] ?? 0, groups[gi]?.hash ?? 0);
+  /** Preference tier of group `gi` for client `ci` given its choices so far; lower is better. */
+  const tierOf = (ci: number, gi: number): number => {
+    const g = groups[gi];
+    if (g === undefined || !g.up) return 9; // down reflectors last
     if (policy.topology !== "multi") return 0;
-    const hasOwn = s.chosen.some((c) => c.zone === s.client.zone);
-    if (!hasOwn && zonesWithReflectors.has(s.client.zone)) return g.zone === s.client.zone ? 0 : 3;
-    return s.chosen.some((c) => c.zone === g.zone) ? 2 : 1;
+    const zone = clients[ci]?.zone;
+    const base = ci * maxFree;
+    const k = chosenCount[ci] ?? 0;
+    let hasOwn = false;
+    let zoneUsed = false;
+    for (let j = 0; j < k; j++) {
+      const z = groups[chosen[base + j] ?? 0]?.zone;
+      if (z === zone) hasOwn = true;
+      if (z === g.zone) zoneUsed = true;
+    }
+    if (!hasOwn && plans[ci]?.hasOwn === true) return g.zone === zone ? 0 : 3;
+    return zoneUsed ? 2 : 1;
+  };
+  const fits = (gi: number, bound: number): boolean => {
+    for (const m of groups[gi]?.members ?? []) if ((load[m] ?? 0) >= bound) return false;
+    return true;
   };
 
   // 1. Keep current choices that are still designed (by tier, then weight, if too many).
-  for (const s of slots) {
-    if (s.free === 0 || s.client.currentKeys.length === 0) continue;
-    const current = new Set(s.client.currentKeys.map((k) => indexByKey.get(k)));
-    const kept = s.candidates.filter((g) => g.members.some((m) => current.has(m)));
-    while (s.chosen.length < s.free && kept.length > 0) {
-      kept.sort((a, b) => tierOf(s, a) - tierOf(s, b) || weight(s, b) - weight(s, a));
-      const g = kept.shift();
-      if (g !== undefined) take(s, g);
+  for (let ci = 0; ci < n; ci++) {
+    const keys = clients[ci]?.currentKeys ?? [];
+    const plan = plans[ci];
+    if (keys.length === 0 || plan === undefined || plan.free === 0) continue;
+    const kept = [...new Set(keys.map((k) => groupOfKey.get(k)))].filter(
+      (gi): gi is number => gi !== undefined && plan.candidates.includes(gi),
+    );
+    while ((chosenCount[ci] ?? 0) < plan.free && kept.length > 0) {
+      kept.sort((a, b) => tierOf(ci, a) - tierOf(ci, b) || weight(ci, b) - weight(ci, a));
+      const gi = kept.shift();
+      if (gi !== undefined) take(ci, gi);
     }
-  }
-
-  // A client whose reflectors are all down (NotReady within grace) gives up those it kept, so it
-  // is served now rather than when the grace period ends.
-  const isUp = (g: Group) => g.members.some((m) => reflectors[m]?.ready === true);
-  for (const s of slots) {
-    const served = s.fixed.some((m) => reflectors[m]?.ready === true) || s.chosen.some(isUp);
-    if (!served && s.candidates.some(isUp)) for (const g of [...s.chosen]) release(s, g);
+    // A client whose reflectors are all down (NotReady within grace) gives up those it kept, so it
+    // is served now rather than when the grace period ends.
+    const served =
+      plan.fixed.some((m) => reflectors[m]?.ready === true) ||
+      Array.from({ length: chosenCount[ci] ?? 0 }, (_, j) => chosen[ci * maxFree + j] ?? 0).some((gi) => groups[gi]?.up === true);
+    if (!served && plan.candidates.some((gi) => groups[gi]?.up === true)) {
+      while ((chosenCount[ci] ?? 0) > 0) release(ci, chosen[ci * maxFree] ?? 0);
+    }
   }
 
   // 2. Shed: a reflector above the bound sheds the clients that rank it lowest.
   for (let r = 0; r < count; r++) {
-    const excess = (load[r] ?? 0) - maxLoad;
-    if (excess <= 0) continue;
-    const holders = slots
-      .flatMap((s) => s.chosen.filter((g) => g.members.includes(r)).map((g) => ({ s, g })))
-      .sort((a, b) => weight(a.s, a.g) - weight(b.s, b.g) || compareStrings(a.s.client.name, b.s.client.name));
-    for (const { s, g } of holders.slice(0, excess)) release(s, g);
+    if ((load[r] ?? 0) <= maxLoad) continue;
+    for (const { ci, gi } of holdersOf(r).slice(0, (load[r] ?? 0) - maxLoad)) release(ci, gi);
+  }
+  function holdersOf(r: number): { ci: number; gi: number }[] {
+    const holders: { ci: number; gi: number }[] = [];
+    for (let ci = 0; ci < n; ci++) {
+      for (let j = 0; j < (chosenCount[ci] ?? 0); j++) {
+        const gi = chosen[ci * maxFree + j] ?? 0;
+        if (groups[gi]?.members.includes(r) === true) holders.push({ ci, gi });
+      }
+    }
+    return holders.sort(
+      (a, b) => weight(a.ci, a.gi) - weight(b.ci, b.gi) || compareStrings(clients[a.ci]?.name ?? "", clients[b.ci]?.name ?? ""),
+    );
   }
 
   // 3. Fill open slots in rounds (every client's first open slot, then every client's second...),
-  // best tier and weight first, under the placement bound, then the hard one. A client is never
-  // parked on a reflector that is down while one that is up can take it, even above the bound:
-  // routes come before balance.
-  const fits = (g: Group, bound: number) => g.members.every((m) => (load[m] ?? 0) < bound);
-  const heaviest = (g: Group) => Math.max(...g.members.map((m) => load[m] ?? 0));
-  /** The open candidate that ranks first by (tier, weight, id) among those `accept` lets through. */
-  const best = (s: Slots, accept: (g: Group) => boolean): Group | undefined => {
-    let pick: Group | undefined;
+  // best tier and weight first: up and under the placement bound, up and under the hard bound,
+  // then (only when no up reflector is a candidate) any, then the least loaded.
+  const best = (ci: number, candidates: readonly number[], upOnly: boolean, bound: number): number => {
+    let pick = -1;
     let pickTier = 0;
     let pickWeight = 0;
-    for (const g of s.candidates) {
-      if (s.chosen.includes(g) || !accept(g)) continue;
-      const tier = tierOf(s, g);
-      if (pick !== undefined && tier > pickTier) continue;
-      const w = weight(s, g);
-      if (pick === undefined || tier < pickTier || w > pickWeight) {
-        pick = g;
+    for (const gi of candidates) {
+      if (holds(ci, gi)) continue;
+      if (upOnly && groups[gi]?.up !== true) continue;
+      if (!fits(gi, bound)) continue;
+      const tier = tierOf(ci, gi);
+      if (pick >= 0 && tier > pickTier) continue;
+      const w = weight(ci, gi);
+      if (pick < 0 || tier < pickTier || w > pickWeight) {
+        pick = gi;
         pickTier = tier;
         pickWeight = w;
       }
@@ -180,48 +244,51 @@ export function assignClients(
   };
   for (let open = true; open; ) {
     open = false;
-    for (const s of slots) {
-      if (s.chosen.length >= s.free) continue;
-      const anyUp = best(s, isUp) !== undefined;
-      const pool = anyUp ? isUp : () => true;
-      const pick =
-        best(s, (g) => pool(g) && fits(g, placementLoad)) ??
-        best(s, (g) => pool(g) && fits(g, maxLoad)) ??
-        leastLoaded(s, pool);
-      if (pick === undefined) continue;
-      take(s, pick);
-      open ||= s.chosen.length < s.free;
+    for (let ci = 0; ci < n; ci++) {
+      const plan = plans[ci];
+      if (plan === undefined || (chosenCount[ci] ?? 0) >= plan.free) continue;
+      const upOnly = plan.candidates.some((gi) => groups[gi]?.up === true && !holds(ci, gi));
+      let pick = best(ci, plan.candidates, upOnly, placementLoad);
+      if (pick < 0) pick = best(ci, plan.candidates, upOnly, maxLoad);
+      if (pick < 0) pick = best(ci, plan.candidates, upOnly, Number.POSITIVE_INFINITY);
+      if (pick < 0) continue;
+      take(ci, pick);
+      open ||= (chosenCount[ci] ?? 0) < plan.free;
     }
-  }
-  function leastLoaded(s: Slots, accept: (g: Group) => boolean): Group | undefined {
-    let pick: Group | undefined;
-    for (const g of s.candidates) {
-      if (s.chosen.includes(g) || !accept(g)) continue;
-      if (pick === undefined || heaviest(g) < heaviest(pick)) pick = g;
-    }
-    return pick;
   }
 
   // 4. Repair: when distinctness cornered a client onto a full reflector, move one holder of that
-  // reflector (the one ranking it lowest) to a reflector with room it does not hold yet.
+  // reflector (the one ranking it lowest) to an up reflector with room it does not hold yet.
   for (let r = 0; r < count; r++) {
     while ((load[r] ?? 0) > maxLoad) {
-      const move = slots
-        .flatMap((s) => s.chosen.filter((g) => g.members.includes(r)).map((g) => ({ s, g })))
-        .sort((a, b) => weight(a.s, a.g) - weight(b.s, b.g))
-        .map(({ s, g }) => ({ s, g, to: s.candidates.find((c) => !s.chosen.includes(c) && isUp(c) && fits(c, maxLoad)) }))
-        .find((m) => m.to !== undefined);
-      if (move?.to === undefined) break;
-      release(move.s, move.g);
-      take(move.s, move.to);
+      let moved = false;
+      for (const { ci, gi } of holdersOf(r)) {
+        const to = (plans[ci]?.candidates ?? []).find((c) => !holds(ci, c) && groups[c]?.up === true && fits(c, maxLoad));
+        if (to === undefined) continue;
+        release(ci, gi);
+        take(ci, to);
+        moved = true;
+        break;
+      }
+      if (!moved) break;
     }
   }
 
+  // Key lists are interned: clients sharing a reflector set share one array.
+  const interned = new Map<string, readonly string[]>();
   const keysByClient = new Map<string, readonly string[]>();
-  for (const s of slots) {
-    const members = [...s.fixed, ...s.chosen.flatMap((g) => g.members)];
-    const keys = members.map((i) => reflectors[i]?.key ?? "").sort((a, b) => Number(a) - Number(b));
-    if (keys.length > 0) keysByClient.set(s.client.name, keys);
+  for (let ci = 0; ci < n; ci++) {
+    const plan = plans[ci];
+    const client = clients[ci];
+    if (plan === undefined || client === undefined) continue;
+    const members = [...plan.fixed];
+    for (let j = 0; j < (chosenCount[ci] ?? 0); j++) members.push(...(groups[chosen[ci * maxFree + j] ?? 0]?.members ?? []));
+    if (members.length === 0) continue;
+    members.sort((a, b) => a - b); // reflectors are sorted by key
+    const id = members.join(",");
+    let keys = interned.get(id);
+    if (keys === undefined) interned.set(id, (keys = members.map((m) => reflectors[m]?.key ?? "")));
+    keysByClient.set(client.name, keys);
   }
   const loadByKey = new Map(reflectors.map((r, i) => [r.key, load[i] ?? 0]));
   return { keysByClient, loadByKey, maxLoad };
@@ -229,15 +296,13 @@ export function assignClients(
 
 function buildGroups(reflectors: readonly ReflectorIdentity[], topology: Topology): Group[] {
   if (topology !== "zoned") {
-    return reflectors.map((r, i) => ({ id: i, zone: r.zone, members: [i], hash: hashString(r.node) }));
+    return reflectors.map((r, i) => ({ zone: r.zone, members: [i], hash: hashString(r.node), up: r.ready }));
   }
   const zones = [...new Set(reflectors.map((r) => r.zone))].sort(compareStrings);
-  return zones.map((zone, id) => ({
-    id,
-    zone,
-    members: reflectors.flatMap((r, i) => (r.zone === zone ? [i] : [])),
-    hash: hashString(`zone:${zone}`),
-  }));
+  return zones.map((zone) => {
+    const members = reflectors.flatMap((r, i) => (r.zone === zone ? [i] : []));
+    return { zone, members, hash: hashString(`zone:${zone}`), up: members.some((m) => reflectors[m]?.ready === true) };
+  });
 }
 
 /** ceil() after rounding binary noise away (12 significant digits). */
