@@ -37,9 +37,15 @@ const purityRules = {
   ],
   "no-restricted-globals": [
     "error",
-    ...["process", "setTimeout", "setInterval", "setImmediate", "queueMicrotask", "fetch", "console"].map(
-      (name) => ({ name, message: "topology-core is pure: pass time, I/O and logging in." }),
-    ),
+    ...[
+      "process",
+      "setTimeout",
+      "setInterval",
+      "setImmediate",
+      "queueMicrotask",
+      "fetch",
+      "console",
+    ].map((name) => ({ name, message: "topology-core is pure: pass time, I/O and logging in." })),
   ],
   "no-restricted-syntax": [
     "error",
@@ -83,7 +89,10 @@ export default tseslint.config(
       ],
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "import-x/no-cycle": "error",
       "no-restricted-syntax": [
         "error",

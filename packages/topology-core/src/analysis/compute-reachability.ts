@@ -18,7 +18,10 @@ import type { SessionGraph } from "./session-graph.js";
  * Returns a matrix: reach[o * n + e] = 1 when a route originated by one member of o reaches
  * (every other member of) e. For a class, reach[o * n + o] covers its distinct members.
  */
-export function computeReachability(graph: SessionGraph, down: ReadonlySet<number> = new Set()): Uint8Array {
+export function computeReachability(
+  graph: SessionGraph,
+  down: ReadonlySet<number> = new Set(),
+): Uint8Array {
   const { entities, adjacency } = graph;
   const n = entities.length;
   const reach = new Uint8Array(n * n);
@@ -28,10 +31,13 @@ export function computeReachability(graph: SessionGraph, down: ReadonlySet<numbe
     const e = entities[i];
     return e?.kind === "reflector" ? e.clusterId : undefined;
   };
-  const isClientOf = (reflector: number, peer: number): boolean => clusterIdOf(peer) !== clusterIdOf(reflector);
+  const isClientOf = (reflector: number, peer: number): boolean =>
+    clusterIdOf(peer) !== clusterIdOf(reflector);
 
   // Per-origin scratch state for reflectors.
-  const clusterList: (readonly number[] | undefined)[] = new Array<readonly number[] | undefined>(rrCount);
+  const clusterList: (readonly number[] | undefined)[] = new Array<readonly number[] | undefined>(
+    rrCount,
+  );
   const fromClient = new Uint8Array(rrCount);
   const sender = new Int32Array(rrCount);
 
@@ -60,7 +66,10 @@ export function computeReachability(graph: SessionGraph, down: ReadonlySet<numbe
           if (mId === rId || list.includes(mId)) continue; // cluster-list loop
           const current = clusterList[m];
           const length = list.length + 1;
-          if (current !== undefined && (current.length < length || (current.length === length && (sender[m] ?? 0) <= r))) {
+          if (
+            current !== undefined &&
+            (current.length < length || (current.length === length && (sender[m] ?? 0) <= r))
+          ) {
             continue;
           }
           if (current === undefined || current.length > length) next.push(m);

@@ -1,6 +1,10 @@
 import type { BgpPeerInfo, ClusterSnapshot, NodeInfo } from "../model/cluster.js";
 import { compareStrings } from "../model/order.js";
-import { allCalicoSelector, tryParseCalicoSelector, type CalicoSelector } from "../selectors/calico-selector.js";
+import {
+  allCalicoSelector,
+  tryParseCalicoSelector,
+  type CalicoSelector,
+} from "../selectors/calico-selector.js";
 
 /** A node-to-node peering a BGPPeer asks for: every node on `side` peers every node on `peers`. */
 export interface Peering {
@@ -31,7 +35,8 @@ function compilePeering(peer: BgpPeerInfo): Peering | null {
   const peers = tryParseCalicoSelector(peer.peerSelector);
   if (peers === undefined) return null;
   if (peer.node !== undefined) return { side: peer.node, peers };
-  const side = peer.nodeSelector === undefined ? allCalicoSelector : tryParseCalicoSelector(peer.nodeSelector);
+  const side =
+    peer.nodeSelector === undefined ? allCalicoSelector : tryParseCalicoSelector(peer.nodeSelector);
   return side === undefined ? null : { side, peers };
 }
 
@@ -51,11 +56,17 @@ export function createAnalysisCache(): AnalysisCache {
 }
 
 /** {@link createMembership}, memoised per node object in `cache` when one is given. */
-export function createCachedMembership(peerings: readonly Peering[], cache?: AnalysisCache): (node: NodeInfo) => string {
+export function createCachedMembership(
+  peerings: readonly Peering[],
+  cache?: AnalysisCache,
+): (node: NodeInfo) => string {
   const membership = createMembership(peerings);
   if (cache === undefined) return membership;
   const fingerprint = peerings
-    .map((p) => `${typeof p.side === "string" ? `node:${p.side}` : p.side.source}\u0000${p.peers.source}`)
+    .map(
+      (p) =>
+        `${typeof p.side === "string" ? `node:${p.side}` : p.side.source}\u0000${p.peers.source}`,
+    )
     .join("\u0001");
   let table = cache.signatures.get(fingerprint);
   if (table === undefined) cache.signatures.set(fingerprint, (table = new WeakMap()));
@@ -77,7 +88,12 @@ export function createCachedMembership(peerings: readonly Peering[], cache?: Ana
  */
 export function createMembership(peerings: readonly Peering[]): (node: NodeInfo) => string {
   const keys = [
-    ...new Set(peerings.flatMap((p) => [...(typeof p.side === "string" ? [] : p.side.keys), ...p.peers.keys])),
+    ...new Set(
+      peerings.flatMap((p) => [
+        ...(typeof p.side === "string" ? [] : p.side.keys),
+        ...p.peers.keys,
+      ]),
+    ),
   ].sort(compareStrings);
   const named = peerings.some((p) => typeof p.side === "string");
   const cache = new Map<string, string>();
@@ -94,10 +110,11 @@ export function createMembership(peerings: readonly Peering[]): (node: NodeInfo)
       cache.set(projection, signature);
     }
     if (!named) return signature;
+    const base = signature;
     let out = "";
     peerings.forEach((p, i) => {
-      out += typeof p.side === "string" ? (p.side === node.name ? "1" : "0") : (signature?.charAt(2 * i) ?? "0");
-      out += signature?.charAt(2 * i + 1) ?? "0";
+      out += typeof p.side === "string" ? (p.side === node.name ? "1" : "0") : base.charAt(2 * i);
+      out += base.charAt(2 * i + 1);
     });
     return out;
   };
@@ -106,7 +123,10 @@ export function createMembership(peerings: readonly Peering[]): (node: NodeInfo)
 /** Whether nodes with signatures `a` and `b` peer through some peering. */
 export function signaturesPeer(a: string, b: string, peeringCount: number): boolean {
   for (let p = 0; p < peeringCount; p++) {
-    if ((a.charCodeAt(2 * p) === 49 && b.charCodeAt(2 * p + 1) === 49) || (b.charCodeAt(2 * p) === 49 && a.charCodeAt(2 * p + 1) === 49)) {
+    if (
+      (a.charCodeAt(2 * p) === 49 && b.charCodeAt(2 * p + 1) === 49) ||
+      (b.charCodeAt(2 * p) === 49 && a.charCodeAt(2 * p + 1) === 49)
+    ) {
       return true;
     }
   }

@@ -24,7 +24,10 @@ export function viewRoutes(state: ClusterSnapshot, cache?: AnalysisCache): Route
 }
 
 /** Which ordered pairs of up nodes lack a route (ignoring entities in `down`). */
-export function findMissingRoutes(view: RouteView, down: ReadonlySet<number> = new Set()): MissingRoutes {
+export function findMissingRoutes(
+  view: RouteView,
+  down: ReadonlySet<number> = new Set(),
+): MissingRoutes {
   const { entities } = view.graph;
   const n = entities.length;
   let pairs = 0;
@@ -40,7 +43,10 @@ export function findMissingRoutes(view: RouteView, down: ReadonlySet<number> = n
       const count = o === e ? origin.size * (origin.size - 1) : origin.size * receiver.size;
       if (count === 0) continue;
       pairs += count;
-      example ??= { from: firstMember(origin), to: o === e ? secondMember(origin) : firstMember(receiver) };
+      example ??= {
+        from: firstMember(origin),
+        to: o === e ? secondMember(origin) : firstMember(receiver),
+      };
     }
   }
   return example === undefined ? { pairs } : { pairs, example };
@@ -67,7 +73,8 @@ export function findLostRoutes(before: RouteView, after: RouteView): MissingRout
   let example: { from: string; to: string } | undefined;
   for (const p of list) {
     for (const q of list) {
-      const count = p === q ? p.members.length * (p.members.length - 1) : p.members.length * q.members.length;
+      const count =
+        p === q ? p.members.length * (p.members.length - 1) : p.members.length * q.members.length;
       if (count === 0) continue;
       const had = before.reach[p.b * nb + q.b] === 1;
       const has = after.reach[p.a * na + q.a] === 1;
@@ -85,7 +92,10 @@ export function findFragileReflectors(view: RouteView): string[] {
   view.graph.entities.forEach((entity, index) => {
     if (entity.kind !== "reflector") return;
     const down = new Set([index]);
-    if (findMissingRoutes({ graph: view.graph, reach: computeReachability(view.graph, down) }, down).pairs > 0) {
+    if (
+      findMissingRoutes({ graph: view.graph, reach: computeReachability(view.graph, down) }, down)
+        .pairs > 0
+    ) {
       fragile.push(entity.node);
     }
   });
@@ -94,7 +104,10 @@ export function findFragileReflectors(view: RouteView): string[] {
 
 /** Distinct node pairs with a configured BGP session (NotReady nodes included). */
 export function countSessions(state: ClusterSnapshot, cache?: AnalysisCache): number {
-  const graph = buildSessionGraph(state, cache === undefined ? { includeNotReady: true } : { includeNotReady: true, cache });
+  const graph = buildSessionGraph(
+    state,
+    cache === undefined ? { includeNotReady: true } : { includeNotReady: true, cache },
+  );
   const n = graph.entities.length;
   let sessions = 0;
   for (let i = 0; i < n; i++) {

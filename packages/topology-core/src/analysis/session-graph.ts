@@ -1,7 +1,12 @@
 import type { ClusterSnapshot } from "../model/cluster.js";
 import { isValidClusterId, parseIpv4 } from "../model/ipv4.js";
 import { compareStrings } from "../model/order.js";
-import { compilePeerings, createCachedMembership, signaturesPeer, type AnalysisCache } from "./peerings.js";
+import {
+  compilePeerings,
+  createCachedMembership,
+  signaturesPeer,
+  type AnalysisCache,
+} from "./peerings.js";
 
 /**
  * The BGP sessions Calico would open for a cluster state, compressed.
@@ -26,7 +31,12 @@ export interface SessionGraph {
 
 /** A reflector, or a class of interchangeable non-reflector nodes. */
 export type Entity =
-  | { readonly kind: "reflector"; readonly node: string; readonly clusterId: number; readonly size: 1 }
+  | {
+      readonly kind: "reflector";
+      readonly node: string;
+      readonly clusterId: number;
+      readonly size: 1;
+    }
   | { readonly kind: "class"; readonly members: readonly string[]; readonly size: number };
 
 /** Options of {@link buildSessionGraph}. */
@@ -42,7 +52,10 @@ export interface SessionGraphOptions {
  * sessions) and left out unless `includeNotReady` is set. Selector matches are memoised on the
  * values of the label keys the selectors read, so the cost is one map lookup per node.
  */
-export function buildSessionGraph(state: ClusterSnapshot, options: SessionGraphOptions = {}): SessionGraph {
+export function buildSessionGraph(
+  state: ClusterSnapshot,
+  options: SessionGraphOptions = {},
+): SessionGraph {
   const peerings = compilePeerings(state, options.cache);
   const membership = createCachedMembership(peerings, options.cache);
   const reflectors: { node: string; clusterId: number; signature: string }[] = [];
@@ -51,7 +64,11 @@ export function buildSessionGraph(state: ClusterSnapshot, options: SessionGraphO
     if (!node.ready && options.includeNotReady !== true) continue;
     const signature = membership(node);
     if (isValidClusterId(node.routeReflectorClusterId)) {
-      reflectors.push({ node: node.name, clusterId: parseIpv4(node.routeReflectorClusterId) ?? 0, signature });
+      reflectors.push({
+        node: node.name,
+        clusterId: parseIpv4(node.routeReflectorClusterId) ?? 0,
+        signature,
+      });
       continue;
     }
     const members = classes.get(signature);
@@ -60,12 +77,26 @@ export function buildSessionGraph(state: ClusterSnapshot, options: SessionGraphO
   }
 
   reflectors.sort((a, b) => compareStrings(a.node, b.node));
-  const classEntries = [...classes.entries()].sort((a, b) => compareStrings(a[1][0] ?? "", b[1][0] ?? ""));
+  const classEntries = [...classes.entries()].sort((a, b) =>
+    compareStrings(a[1][0] ?? "", b[1][0] ?? ""),
+  );
   const entities: Entity[] = [
-    ...reflectors.map((r) => ({ kind: "reflector" as const, node: r.node, clusterId: r.clusterId, size: 1 as const })),
-    ...classEntries.map(([, members]) => ({ kind: "class" as const, members, size: members.length })),
+    ...reflectors.map((r) => ({
+      kind: "reflector" as const,
+      node: r.node,
+      clusterId: r.clusterId,
+      size: 1 as const,
+    })),
+    ...classEntries.map(([, members]) => ({
+      kind: "class" as const,
+      members,
+      size: members.length,
+    })),
   ];
-  const signatures = [...reflectors.map((r) => r.signature), ...classEntries.map(([signature]) => signature)];
+  const signatures = [
+    ...reflectors.map((r) => r.signature),
+    ...classEntries.map(([signature]) => signature),
+  ];
 
   const n = entities.length;
   const adjacency = new Uint8Array(n * n);
@@ -93,4 +124,3 @@ export function buildSessionGraph(state: ClusterSnapshot, options: SessionGraphO
   });
   return { entities, adjacency, entityOfNode };
 }
-

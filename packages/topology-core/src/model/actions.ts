@@ -35,7 +35,12 @@ export interface BgpConfigurationObject {
 
 /** One write to a cluster: the `rrctl plan` JSON contract (DESIGN.md "Contracts"). */
 export type Action =
-  | { readonly verb: "patch"; readonly kind: "Node"; readonly name: string; readonly patch: NodePatch }
+  | {
+      readonly verb: "patch";
+      readonly kind: "Node";
+      readonly name: string;
+      readonly patch: NodePatch;
+    }
   | {
       readonly verb: "patch";
       readonly kind: "BGPConfiguration";
@@ -43,7 +48,11 @@ export type Action =
       readonly patch: BgpConfigurationPatch;
     }
   | { readonly verb: "create" | "update"; readonly kind: "BGPPeer"; readonly object: BgpPeerObject }
-  | { readonly verb: "create"; readonly kind: "BGPConfiguration"; readonly object: BgpConfigurationObject }
+  | {
+      readonly verb: "create";
+      readonly kind: "BGPConfiguration";
+      readonly object: BgpConfigurationObject;
+    }
   | { readonly verb: "delete"; readonly kind: "BGPPeer"; readonly name: string };
 
 /** Why a step exists; stable strings for logs, events and metrics. */

@@ -18,9 +18,7 @@ export type ReflectorReason =
 
 /** Why the node-to-node mesh is (or stays) on or off. */
 export type MeshReason =
-  | "ReflectorsServeAllNodes"
-  | "NoReflectorCanServe"
-  | "FailsafeSizeLimitExceeded";
+  "ReflectorsServeAllNodes" | "NoReflectorCanServe" | "FailsafeSizeLimitExceeded";
 
 /** One decision of the topology design. */
 export type Decision =
@@ -30,7 +28,12 @@ export type Decision =
       readonly reason: "ReflectorHealthy" | "WithinNotReadyGrace";
       readonly message: string;
     }
-  | { readonly kind: "promote"; readonly node: string; readonly reason: "ZoneBelowTarget"; readonly message: string }
+  | {
+      readonly kind: "promote";
+      readonly node: string;
+      readonly reason: "ZoneBelowTarget";
+      readonly message: string;
+    }
   | {
       readonly kind: "demote";
       readonly node: string;
@@ -44,4 +47,9 @@ export type Decision =
         | "NoReflectorCanServe";
       readonly message: string;
     }
-  | { readonly kind: "mesh"; readonly enabled: boolean; readonly reason: MeshReason; readonly message: string };
+  | {
+      readonly kind: "mesh";
+      readonly enabled: boolean;
+      readonly reason: MeshReason;
+      readonly message: string;
+    };

@@ -21,7 +21,8 @@ export function applyActions(state: ClusterSnapshot, actions: readonly Action[])
         index ??= new Map(nodes.map((node, i) => [node.name, i]));
         const i = index.get(action.name);
         const node = i === undefined ? undefined : nodes[i];
-        if (i === undefined || node === undefined) throw new Error(`applyActions: no node ${action.name}`);
+        if (i === undefined || node === undefined)
+          throw new Error(`applyActions: no node ${action.name}`);
         nodes[i] = patchNode(node, action.patch.metadata);
         break;
       }
@@ -29,8 +30,10 @@ export function applyActions(state: ClusterSnapshot, actions: readonly Action[])
         peers ??= [...state.bgpPeers];
         const name = action.verb === "delete" ? action.name : action.object.metadata.name;
         const at = peers.findIndex((p) => p.name === name);
-        if (action.verb === "create" && at !== -1) throw new Error(`applyActions: BGPPeer ${name} exists`);
-        if (action.verb !== "create" && at === -1) throw new Error(`applyActions: no BGPPeer ${name}`);
+        if (action.verb === "create" && at !== -1)
+          throw new Error(`applyActions: BGPPeer ${name} exists`);
+        if (action.verb !== "create" && at === -1)
+          throw new Error(`applyActions: no BGPPeer ${name}`);
         if (action.verb === "delete") {
           peers.splice(at, 1);
           break;
@@ -63,28 +66,41 @@ export function applyActions(state: ClusterSnapshot, actions: readonly Action[])
         const mesh = spec.nodeToNodeMeshEnabled;
         bgpConfiguration = {
           exists: true,
-          nodeToNodeMeshEnabled: typeof mesh === "boolean" ? mesh : bgpConfiguration.nodeToNodeMeshEnabled,
+          nodeToNodeMeshEnabled:
+            typeof mesh === "boolean" ? mesh : bgpConfiguration.nodeToNodeMeshEnabled,
           specFields: [...fields].sort(),
         };
         break;
       }
     }
   }
-  return { ...state, nodes: nodes ?? state.nodes, bgpPeers: peers ?? state.bgpPeers, bgpConfiguration };
+  return {
+    ...state,
+    nodes: nodes ?? state.nodes,
+    bgpPeers: peers ?? state.bgpPeers,
+    bgpConfiguration,
+  };
 }
 
-function patchNode(node: NodeInfo, metadata: { labels?: Readonly<Record<string, string | null>>; annotations?: Readonly<Record<string, string | null>> }): NodeInfo {
+function patchNode(
+  node: NodeInfo,
+  metadata: {
+    labels?: Readonly<Record<string, string | null>>;
+    annotations?: Readonly<Record<string, string | null>>;
+  },
+): NodeInfo {
   let labels = node.labels;
   if (metadata.labels !== undefined) {
-    const next: Record<string, string> = { ...node.labels };
-    for (const [key, value] of Object.entries(metadata.labels)) {
-      if (value === null) delete next[key];
-      else next[key] = value;
-    }
+    const patch = metadata.labels;
+    const next: Record<string, string> = {};
+    for (const [key, value] of Object.entries(node.labels)) if (!(key in patch)) next[key] = value;
+    for (const [key, value] of Object.entries(patch)) if (value !== null) next[key] = value;
     labels = next;
   }
   const annotation = metadata.annotations?.[CLUSTER_ID_ANNOTATION];
   if (annotation === undefined) return { ...node, labels };
   const { routeReflectorClusterId: _dropped, ...rest } = node;
-  return annotation === null ? { ...rest, labels } : { ...rest, labels, routeReflectorClusterId: annotation };
+  return annotation === null
+    ? { ...rest, labels }
+    : { ...rest, labels, routeReflectorClusterId: annotation };
 }

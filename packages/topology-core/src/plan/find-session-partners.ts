@@ -30,8 +30,10 @@ export function findSessionPartners(
     const signature = signatures.get(target) ?? "";
     const partners = result.get(target) ?? new Set<string>();
     peerings.forEach((_, p) => {
-      if (signature.charAt(2 * p) === "1") for (const name of peerMembers[p] ?? []) partners.add(name);
-      if (signature.charAt(2 * p + 1) === "1") for (const name of sideMembers[p] ?? []) partners.add(name);
+      if (signature.charAt(2 * p) === "1")
+        for (const name of peerMembers[p] ?? []) partners.add(name);
+      if (signature.charAt(2 * p + 1) === "1")
+        for (const name of sideMembers[p] ?? []) partners.add(name);
     });
     partners.delete(target);
   }

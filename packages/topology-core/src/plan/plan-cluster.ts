@@ -1,4 +1,9 @@
-import { countSessions, findFragileReflectors, findMissingRoutes, type MissingRoutes } from "../analysis/reachability-report.js";
+import {
+  countSessions,
+  findFragileReflectors,
+  findMissingRoutes,
+  type MissingRoutes,
+} from "../analysis/reachability-report.js";
 import { createAnalysisCache } from "../analysis/peerings.js";
 import type { Step } from "../model/actions.js";
 import type { ClusterSnapshot } from "../model/cluster.js";
@@ -53,7 +58,11 @@ export interface PlanSummary {
   /** Node pairs with a BGP session in the final state, and under a full mesh. */
   readonly sessions: number;
   readonly fullMeshSessions: number;
-  readonly clientsPerReflector: { readonly min: number; readonly max: number; readonly bound: number };
+  readonly clientsPerReflector: {
+    readonly min: number;
+    readonly max: number;
+    readonly bound: number;
+  };
   readonly actions: number;
   readonly converged: boolean;
   readonly analysis: Analysis;
@@ -78,8 +87,14 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     snapshot.nodes,
     {
       ...policy,
-      exclude: policy.excludeNodeSelector === undefined ? undefined : parseLabelSelector(policy.excludeNodeSelector),
-      prefer: policy.preferNodeSelector === undefined ? undefined : parseLabelSelector(policy.preferNodeSelector),
+      exclude:
+        policy.excludeNodeSelector === undefined
+          ? undefined
+          : parseLabelSelector(policy.excludeNodeSelector),
+      prefer:
+        policy.preferNodeSelector === undefined
+          ? undefined
+          : parseLabelSelector(policy.preferNodeSelector),
     },
     now,
   );
@@ -104,7 +119,11 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     policy,
   );
 
-  const mesh = decideMesh(snapshot, reflectors.some((r) => r.ready), policy.meshFailsafeMaxNodes);
+  const mesh = decideMesh(
+    snapshot,
+    reflectors.some((r) => r.ready),
+    policy.meshFailsafeMaxNodes,
+  );
   const desired = renderDesired(
     snapshot.nodes.map((n) => n.name),
     reflectors,
@@ -121,7 +140,11 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
   const finalReachable = missingRoutes.pairs === 0;
   const analysis: Analysis = {
     verdict:
-      !everyStepKeepsRoutes || !finalReachable ? "Unsafe" : fragileReflectors.length > 0 || reflectors.length < 2 ? "Degraded" : "Safe",
+      !everyStepKeepsRoutes || !finalReachable
+        ? "Unsafe"
+        : fragileReflectors.length > 0 || reflectors.length < 2
+          ? "Degraded"
+          : "Safe",
     everyStepKeepsRoutes,
     finalReachable,
     missingRoutes,
@@ -177,10 +200,18 @@ function decideMesh(
     decision: { kind: "mesh" as const, enabled, reason, message },
   });
   if (anyReflectorServes) {
-    return mesh(false, "ReflectorsServeAllNodes", "reflectors carry every route; the node-to-node mesh is off");
+    return mesh(
+      false,
+      "ReflectorsServeAllNodes",
+      "reflectors carry every route; the node-to-node mesh is off",
+    );
   }
   if (snapshot.nodes.length <= failsafeMaxNodes) {
-    return mesh(true, "NoReflectorCanServe", "no Ready reflector can serve; the node-to-node mesh stays or goes back on");
+    return mesh(
+      true,
+      "NoReflectorCanServe",
+      "no Ready reflector can serve; the node-to-node mesh stays or goes back on",
+    );
   }
   const current = snapshot.bgpConfiguration.nodeToNodeMeshEnabled;
   return mesh(
@@ -214,7 +245,8 @@ function currentPeerKeys(
     const key = keyOfPeerLabel(label);
     if (key === undefined) continue;
     const holder = keyToNode.get(key);
-    if (holder !== undefined && reflectors.some((r) => r.node === holder && r.key === key)) keys.push(key);
+    if (holder !== undefined && reflectors.some((r) => r.node === holder && r.key === key))
+      keys.push(key);
   }
   return keys;
 }

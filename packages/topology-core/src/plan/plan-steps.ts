@@ -1,8 +1,19 @@
-import { findLostRoutes, viewRoutes, type MissingRoutes, type RouteView } from "../analysis/reachability-report.js";
+import {
+  findLostRoutes,
+  viewRoutes,
+  type MissingRoutes,
+  type RouteView,
+} from "../analysis/reachability-report.js";
 import type { Action, BgpConfigurationPatch, Step, StepReason } from "../model/actions.js";
 import type { ClusterSnapshot, NodeInfo } from "../model/cluster.js";
 import { isValidClusterId } from "../model/ipv4.js";
-import { CLUSTER_ID_ANNOTATION, isOwnedByRrfleet, PEER_LABEL_PREFIX, peerLabel, REFLECTOR_LABEL } from "../model/names.js";
+import {
+  CLUSTER_ID_ANNOTATION,
+  isOwnedByRrfleet,
+  PEER_LABEL_PREFIX,
+  peerLabel,
+  REFLECTOR_LABEL,
+} from "../model/names.js";
 import { compareStrings } from "../model/order.js";
 import type { DesiredState } from "../render/render-desired.js";
 import { createAnalysisCache, type AnalysisCache } from "../analysis/peerings.js";
@@ -45,7 +56,11 @@ const MESH_ONLY_FIELDS = ["nodeMeshMaxRestartTime", "nodeMeshPassword"] as const
  * Every step is simulated and checked by the reachability analysis; a step that would lose a route
  * some pair of Ready nodes had before is refused and the plan stops there.
  */
-export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cache: AnalysisCache = createAnalysisCache()): StepPlan {
+export function planSteps(
+  observed: ClusterSnapshot,
+  desired: DesiredState,
+  cache: AnalysisCache = createAnalysisCache(),
+): StepPlan {
   const steps: Step[] = [];
   let state = observed;
   let view = viewRoutes(observed, cache);
@@ -67,21 +82,31 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cach
     if (refusal !== undefined) return false;
     if (step === undefined) return true;
     const result = attempt(step);
-    if (!result.taken) refusal = { reason: "WouldLoseRoutes", description: step.description, lost: result.lost };
+    if (!result.taken)
+      refusal = { reason: "WouldLoseRoutes", description: step.description, lost: result.lost };
     return result.taken;
   };
   const peerKeysOf = readPeerKeys;
-  const desiredKeysOf = (name: string): string[] => peerKeysOf(desired.ownedLabels.get(name) ?? NO_LABELS);
+  const desiredKeysOf = (name: string): string[] =>
+    peerKeysOf(desired.ownedLabels.get(name) ?? NO_LABELS);
   const reflectorKeys = new Map(desired.reflectors.map((r) => [r.key, r.node]));
   // Only nodes whose rrfleet labels or reflector annotation differ from the design take part in
   // the phases below; on a converged cluster that is none, and planning is a single scan.
-  const dirty: NodeInfo[] = observed.nodes.filter((node) => !matchesDesign(node, desired, peerKeysOf(node.labels), desiredKeysOf(node.name)));
+  const dirty: NodeInfo[] = observed.nodes.filter(
+    (node) => !matchesDesign(node, desired, peerKeysOf(node.labels), desiredKeysOf(node.name)),
+  );
   const current = (node: NodeInfo): NodeInfo => nodeNamed(state, node.name) ?? node;
   const promotionStep = (wave: readonly string[]): Step => {
     const builder = createStepBuilder();
     for (const name of wave) builder.annotate(name, desired.clusterIds.get(name) ?? null);
     const names = wave.map((name) => `${name} (${desired.clusterIds.get(name) ?? ""})`);
-    return builder.build("PromoteReflectors", `promote ${count(wave.length, "reflector")}: ${listNames(names)}`, true) ?? fail();
+    return (
+      builder.build(
+        "PromoteReflectors",
+        `promote ${count(wave.length, "reflector")}: ${listNames(names)}`,
+        true,
+      ) ?? fail()
+    );
   };
   const demotionStep = (wave: readonly string[]): Step => {
     const builder = createStepBuilder();
@@ -90,14 +115,24 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cach
       if (node?.routeReflectorClusterId !== undefined) builder.annotate(name, null);
       if (node?.labels[REFLECTOR_LABEL] !== undefined) builder.label(name, REFLECTOR_LABEL, null);
     }
-    return builder.build("DemoteReflectors", `demote ${count(wave.length, "reflector")}: ${listNames(wave)}`, false) ?? fail();
+    return (
+      builder.build(
+        "DemoteReflectors",
+        `demote ${count(wave.length, "reflector")}: ${listNames(wave)}`,
+        false,
+      ) ?? fail()
+    );
   };
   /**
    * Takes waves of promotions or demotions. A refused wave is retried one member at a time, and
    * refused members again after the others, for as long as that makes progress, then all together. Returns what could
    * not be taken; with `final`, the first of those is refused for good and stops the plan.
    */
-  const takeInWaves = (waves: readonly string[][], stepFor: (wave: readonly string[]) => Step, final: boolean): string[] => {
+  const takeInWaves = (
+    waves: readonly string[][],
+    stepFor: (wave: readonly string[]) => Step,
+    final: boolean,
+  ): string[] => {
     let pending = waves.filter((w) => w.length > 0);
     while (pending.length > 0 && refusal === undefined) {
       const next: string[][] = [];
@@ -146,7 +181,10 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cach
         const withVersion =
           current.resourceVersion === undefined
             ? object
-            : { ...object, metadata: { ...object.metadata, resourceVersion: current.resourceVersion } };
+            : {
+                ...object,
+                metadata: { ...object.metadata, resourceVersion: current.resourceVersion },
+              };
         builder.action({ verb: "update", kind: "BGPPeer", object: withVersion });
         peerWrites++;
       }
@@ -170,7 +208,11 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cach
         if (have.includes(key)) continue;
         const target = nodeNamed(state, reflectorKeys.get(key) ?? "");
         // Free now: the client is itself a reflector on its way out, or the target is not one yet.
-        if (nodeIsReflector || target === undefined || !isValidClusterId(target.routeReflectorClusterId)) {
+        if (
+          nodeIsReflector ||
+          target === undefined ||
+          !isValidClusterId(target.routeReflectorClusterId)
+        ) {
           builder.label(node.name, peerLabel(key), "true");
           added = true;
         }
@@ -181,9 +223,13 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cach
       builder.build(
         "PrepareReflectors",
         joinClauses([
-          labelled.length > 0 ? `label ${count(labelled.length, "reflector")} (${listNames(labelled)})` : "",
+          labelled.length > 0
+            ? `label ${count(labelled.length, "reflector")} (${listNames(labelled)})`
+            : "",
           peerWrites > 0 ? `write ${count(peerWrites, "BGPPeer")}` : "",
-          prePeered > 0 ? `pre-peer ${count(prePeered, "node")} with reflectors not yet promoted` : "",
+          prePeered > 0
+            ? `pre-peer ${count(prePeered, "node")} with reflectors not yet promoted`
+            : "",
         ]),
         true,
       ),
@@ -204,7 +250,11 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cach
       .map(current)
       .filter((node) => {
         const id = node.routeReflectorClusterId;
-        return !desired.clusterIds.has(node.name) && isValidClusterId(id) && (designedIds.has(id) || (held.get(id) ?? 0) > 1);
+        return (
+          !desired.clusterIds.has(node.name) &&
+          isValidClusterId(id) &&
+          (designedIds.has(id) || (held.get(id) ?? 0) > 1)
+        );
       })
       .map((node) => [node.name]);
     takeInWaves(shadowing, demotionStep, false);
@@ -279,7 +329,11 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cach
       const live: string[] = [];
       for (const key of surplus) {
         const target = reflectorByKey.get(key);
-        if (isClientNow(node) && target !== undefined && isValidClusterId(target.routeReflectorClusterId)) {
+        if (
+          isClientNow(node) &&
+          target !== undefined &&
+          isValidClusterId(target.routeReflectorClusterId)
+        ) {
           live.push(key);
         } else {
           free.label(node.name, peerLabel(key), null);
@@ -313,7 +367,11 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cach
       .map(current)
       .filter((node) => isReflectorNow(node) && !desired.clusterIds.has(node.name))
       .map((node) => node.name);
-    takeInWaves(groupIntoWaves(leaving, findSessionPartners(state, leaving, isClientNow)), demotionStep, true);
+    takeInWaves(
+      groupIntoWaves(leaving, findSessionPartners(state, leaving, isClientNow)),
+      demotionStep,
+      true,
+    );
     takeInWaves(promotionWaves(state, deferred), promotionStep, true);
   }
 
@@ -326,7 +384,9 @@ export function planSteps(observed: ClusterSnapshot, desired: DesiredState, cach
       .map((p) => p.name)
       .sort(compareStrings);
     for (const name of orphans) builder.action({ verb: "delete", kind: "BGPPeer", name });
-    accept(builder.build("DeleteOrphanPeers", `delete unused BGPPeers: ${listNames(orphans)}`, false));
+    accept(
+      builder.build("DeleteOrphanPeers", `delete unused BGPPeers: ${listNames(orphans)}`, false),
+    );
   }
 
   return refusal === undefined
@@ -352,7 +412,9 @@ function fail(): never {
 
 /** A reflector now: a valid cluster ID or the reflector label (being set up or torn down). */
 function isReflectorNow(node: NodeInfo): boolean {
-  return isValidClusterId(node.routeReflectorClusterId) || node.labels[REFLECTOR_LABEL] !== undefined;
+  return (
+    isValidClusterId(node.routeReflectorClusterId) || node.labels[REFLECTOR_LABEL] !== undefined
+  );
 }
 
 function isClientNow(node: NodeInfo): boolean {
@@ -375,7 +437,9 @@ function meshStep(state: ClusterSnapshot, enabled: boolean): Step {
     };
   } else {
     const spec: Record<string, boolean | null> = { nodeToNodeMeshEnabled: enabled };
-    if (!enabled) for (const field of MESH_ONLY_FIELDS) if (config.specFields.includes(field)) spec[field] = null;
+    if (!enabled)
+      for (const field of MESH_ONLY_FIELDS)
+        if (config.specFields.includes(field)) spec[field] = null;
     const patch: BgpConfigurationPatch = { spec };
     action = { verb: "patch", kind: "BGPConfiguration", name: "default", patch };
   }
@@ -394,7 +458,10 @@ function meshStep(state: ClusterSnapshot, enabled: boolean): Step {
  * Greedy waves: an item joins the first wave none of whose items shares a session partner with
  * it, so no client sees two of its reflector sessions change in one step.
  */
-function groupIntoWaves(items: readonly string[], partners: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
+function groupIntoWaves(
+  items: readonly string[],
+  partners: ReadonlyMap<string, ReadonlySet<string>>,
+): string[][] {
   const waves: { items: string[]; touched: Set<string> }[] = [];
   for (const item of items) {
     const mine = partners.get(item) ?? new Set<string>();
@@ -445,7 +512,12 @@ function createStepBuilder(): StepBuilder {
           verb: "patch",
           kind: "Node",
           name,
-          patch: { metadata: { ...(l === undefined ? {} : { labels: l }), ...(a === undefined ? {} : { annotations: a }) } },
+          patch: {
+            metadata: {
+              ...(l === undefined ? {} : { labels: l }),
+              ...(a === undefined ? {} : { annotations: a }),
+            },
+          },
         };
       });
       const actions = [...others, ...nodeActions];
@@ -455,9 +527,13 @@ function createStepBuilder(): StepBuilder {
   };
 }
 
-
 /** Whether a node already carries exactly the rrfleet labels and annotation the design gives it. */
-function matchesDesign(node: NodeInfo, desired: DesiredState, have: readonly string[], wanted: readonly string[]): boolean {
+function matchesDesign(
+  node: NodeInfo,
+  desired: DesiredState,
+  have: readonly string[],
+  wanted: readonly string[],
+): boolean {
   if (!sameKeys(have, wanted)) return false;
   const clusterId = desired.clusterIds.get(node.name);
   if (node.routeReflectorClusterId !== clusterId) return false;
@@ -493,7 +569,10 @@ function nodeNamed(state: ClusterSnapshot, name: string): NodeInfo | undefined {
   return index.get(name);
 }
 
-function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+function sameLabels(
+  a: Readonly<Record<string, string>>,
+  b: Readonly<Record<string, string>>,
+): boolean {
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
@@ -503,7 +582,9 @@ function count(n: number, noun: string): string {
 }
 
 function listNames(names: readonly string[]): string {
-  return names.length <= 6 ? names.join(", ") : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
+  return names.length <= 6
+    ? names.join(", ")
+    : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
 }
 
 function joinClauses(clauses: readonly string[]): string {

@@ -12,7 +12,10 @@ const labelSelectorString = z.string().superRefine((value, ctx) => {
     parseLabelSelector(value);
   } catch (err: unknown) {
     if (!(err instanceof SelectorSyntaxError)) throw err;
-    ctx.addIssue({ code: "custom", message: `not a valid Kubernetes label selector: ${err.message}` });
+    ctx.addIssue({
+      code: "custom",
+      message: `not a valid Kubernetes label selector: ${err.message}`,
+    });
   }
 });
 
@@ -63,7 +66,9 @@ export const policySchema = z
       .min(1, { error: "must be at least 1" })
       .max(4, { error: "must be at most 4" }),
     /** Cluster IDs are allocated upwards from this IPv4 address (exclusive). Default 244.0.0.0. */
-    clusterIdBase: z.string().refine(isValidClusterId, { error: "must be an IPv4 address other than 0.0.0.0" }),
+    clusterIdBase: z
+      .string()
+      .refine(isValidClusterId, { error: "must be an IPv4 address other than 0.0.0.0" }),
     /** The mesh fail-safe (mesh back on when no reflector can serve) applies up to this many nodes. Default 500. */
     meshFailsafeMaxNodes: int(0, 1_000_000),
   })
@@ -132,8 +137,16 @@ export function parsePolicy(input: unknown): PolicyResult {
       ok: false,
       issues: result.error.issues.flatMap((issue) =>
         issue.code === "unrecognized_keys"
-          ? issue.keys.map((key) => ({ path: [...issue.path.map(String), key].join("."), message: describeUnknownKey() }))
-          : [{ path: issue.path.length === 0 ? "(policy)" : issue.path.map(String).join("."), message: issue.message }],
+          ? issue.keys.map((key) => ({
+              path: [...issue.path.map(String), key].join("."),
+              message: describeUnknownKey(),
+            }))
+          : [
+              {
+                path: issue.path.length === 0 ? "(policy)" : issue.path.map(String).join("."),
+                message: issue.message,
+              },
+            ],
       ),
     };
   }
@@ -145,6 +158,10 @@ export function parsePolicy(input: unknown): PolicyResult {
 }
 
 function describeUnknownKey(): string {
-  const known = [...Object.keys(DEFAULT_POLICY), "excludeNodeSelector", "preferNodeSelector"].sort();
+  const known = [
+    ...Object.keys(DEFAULT_POLICY),
+    "excludeNodeSelector",
+    "preferNodeSelector",
+  ].sort();
   return `unknown field (known fields: ${known.join(", ")})`;
 }

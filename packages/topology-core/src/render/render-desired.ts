@@ -65,7 +65,11 @@ export function renderReflectorPeer(key: string, apiVersion: CalicoApiVersion): 
     kind: "BGPPeer",
     metadata: {
       name: reflectorPeerName(key),
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [PEER_KEY_LABEL]: key, [PEER_ROLE_LABEL]: ROLE_REFLECTOR_CLIENTS },
+      labels: {
+        [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+        [PEER_KEY_LABEL]: key,
+        [PEER_ROLE_LABEL]: ROLE_REFLECTOR_CLIENTS,
+      },
     },
     spec: {
       nodeSelector: `has(${peerLabel(key)})`,

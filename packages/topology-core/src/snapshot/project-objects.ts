@@ -1,5 +1,11 @@
 import { z } from "zod";
-import type { BgpConfigurationInfo, BgpPeerInfo, CalicoApiVersion, NodeInfo, Taint } from "../model/cluster.js";
+import type {
+  BgpConfigurationInfo,
+  BgpPeerInfo,
+  CalicoApiVersion,
+  NodeInfo,
+  Taint,
+} from "../model/cluster.js";
 import { CLUSTER_ID_ANNOTATION } from "../model/names.js";
 
 /** One problem found in a Kubernetes object or list, with the path of the field. */
@@ -9,11 +15,15 @@ export interface ObjectIssue {
 }
 
 /** A projection result: the value, or every problem with its path. */
-export type Projection<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly ObjectIssue[] };
+export type Projection<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly issues: readonly ObjectIssue[] };
 
 const stringMap = z.record(z.string(), z.string());
 const metadata = z.looseObject({
-  name: z.string({ error: "is required and must be a string" }).min(1, { error: "must not be empty" }),
+  name: z
+    .string({ error: "is required and must be a string" })
+    .min(1, { error: "must not be empty" }),
   labels: stringMap.optional(),
   annotations: stringMap.optional(),
   creationTimestamp: z.string().optional(),
@@ -42,7 +52,13 @@ const nodeSchema = z.looseObject({
   status: z
     .looseObject({
       conditions: z
-        .array(z.looseObject({ type: z.string(), status: z.string(), lastTransitionTime: z.string().optional() }))
+        .array(
+          z.looseObject({
+            type: z.string(),
+            status: z.string(),
+            lastTransitionTime: z.string().optional(),
+          }),
+        )
         .optional(),
     })
     .optional(),
@@ -71,7 +87,11 @@ const bgpConfigurationSchema = z.looseObject({
   }),
   kind: z.literal("BGPConfiguration", { error: 'must be "BGPConfiguration"' }),
   metadata,
-  spec: z.looseObject({ nodeToNodeMeshEnabled: z.boolean({ error: "must be true or false" }).optional() }).optional(),
+  spec: z
+    .looseObject({
+      nodeToNodeMeshEnabled: z.boolean({ error: "must be true or false" }).optional(),
+    })
+    .optional(),
 });
 
 /**
@@ -82,7 +102,10 @@ export function projectNodeList(input: unknown): Projection<NodeInfo[]> {
   return projectList(input, "Node", nodeSchema, (node) => {
     const ready = node.status?.conditions?.find((c) => c.type === "Ready");
     const clusterId = node.metadata.annotations?.[CLUSTER_ID_ANNOTATION];
-    const taints: Taint[] = (node.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect }));
+    const taints: Taint[] = (node.spec?.taints ?? []).map((t) => ({
+      key: t.key,
+      effect: t.effect,
+    }));
     return {
       name: node.metadata.name,
       labels: node.metadata.labels ?? {},
@@ -90,9 +113,15 @@ export function projectNodeList(input: unknown): Projection<NodeInfo[]> {
       unschedulable: node.spec?.unschedulable === true,
       taints,
       ...(clusterId === undefined ? {} : { routeReflectorClusterId: clusterId }),
-      ...(ready?.lastTransitionTime === undefined ? {} : { readyTransitionTime: ready.lastTransitionTime }),
-      ...(node.metadata.creationTimestamp === undefined ? {} : { creationTimestamp: node.metadata.creationTimestamp }),
-      ...(node.metadata.resourceVersion === undefined ? {} : { resourceVersion: node.metadata.resourceVersion }),
+      ...(ready?.lastTransitionTime === undefined
+        ? {}
+        : { readyTransitionTime: ready.lastTransitionTime }),
+      ...(node.metadata.creationTimestamp === undefined
+        ? {}
+        : { creationTimestamp: node.metadata.creationTimestamp }),
+      ...(node.metadata.resourceVersion === undefined
+        ? {}
+        : { resourceVersion: node.metadata.resourceVersion }),
     };
   });
 }
@@ -113,7 +142,9 @@ export function projectBgpPeerList(
       ...(spec.peerSelector === undefined ? {} : { peerSelector: spec.peerSelector }),
       ...(spec.peerIP === undefined ? {} : { peerIP: spec.peerIP }),
       ...(spec.asNumber === undefined ? {} : { asNumber: spec.asNumber }),
-      ...(peer.metadata.resourceVersion === undefined ? {} : { resourceVersion: peer.metadata.resourceVersion }),
+      ...(peer.metadata.resourceVersion === undefined
+        ? {}
+        : { resourceVersion: peer.metadata.resourceVersion }),
     };
   });
   return result.ok ? { ok: true, value: { peers: result.value, apiVersion } } : result;
@@ -132,7 +163,12 @@ export function projectBgpConfigurationList(input: unknown): Projection<BgpConfi
 
 /** What the planner reads of one `BGPConfiguration default` object (undefined: absent). */
 export function projectBgpConfiguration(
-  config: { metadata: { resourceVersion?: string | undefined }; spec?: Record<string, unknown> | undefined } | undefined,
+  config:
+    | {
+        metadata: { resourceVersion?: string | undefined };
+        spec?: Record<string, unknown> | undefined;
+      }
+    | undefined,
 ): BgpConfigurationInfo {
   if (config === undefined) return { exists: false, nodeToNodeMeshEnabled: true, specFields: [] };
   const spec = config.spec ?? {};
@@ -141,7 +177,9 @@ export function projectBgpConfiguration(
     exists: true,
     nodeToNodeMeshEnabled: typeof mesh === "boolean" ? mesh : true,
     specFields: Object.keys(spec).sort(),
-    ...(config.metadata.resourceVersion === undefined ? {} : { resourceVersion: config.metadata.resourceVersion }),
+    ...(config.metadata.resourceVersion === undefined
+      ? {}
+      : { resourceVersion: config.metadata.resourceVersion }),
   };
 }
 
@@ -161,7 +199,9 @@ function projectList<S extends z.ZodType, T>(
   if (list.data.kind !== "List" && list.data.kind !== `${itemKind}List`) {
     return {
       ok: false,
-      issues: [{ path: "kind", message: `must be "List" or "${itemKind}List" (got "${list.data.kind}")` }],
+      issues: [
+        { path: "kind", message: `must be "List" or "${itemKind}List" (got "${list.data.kind}")` },
+      ],
     };
   }
   const values: T[] = [];
@@ -189,7 +229,10 @@ function toIssues(error: z.ZodError, prefix: string): ObjectIssue[] {
   return error.issues.map((issue) => {
     let path = prefix;
     for (const segment of issue.path) {
-      path += typeof segment === "number" ? `[${segment}]` : `${path === "" ? "" : "."}${String(segment)}`;
+      path +=
+        typeof segment === "number"
+          ? `[${segment}]`
+          : `${path === "" ? "" : "."}${String(segment)}`;
     }
     return { path: path === "" ? "(document)" : path, message: issue.message };
   });

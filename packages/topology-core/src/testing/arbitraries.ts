@@ -27,24 +27,51 @@ export interface ArbitraryClusterOptions {
  * lifecycle-tainted and excluded nodes, existing reflectors with clashing cluster IDs, and
  * foreign BGPPeers (to a ToR by IP, and between racks by selector).
  */
-export function arbitraryCluster(options: ArbitraryClusterOptions = {}): fc.Arbitrary<ClusterSnapshot> {
+export function arbitraryCluster(
+  options: ArbitraryClusterOptions = {},
+): fc.Arbitrary<ClusterSnapshot> {
   const { minNodes = 1, maxNodes = 60 } = options;
   const nodeArb = fc.record({
     zone: fc.constantFrom("a", "b", "c", "d", ""),
     rack: fc.constantFrom("r1", "r2", "r3"),
-    health: options.unhealthyNodes === false
-      ? fc.constant("ok" as const)
-      : fc.constantFrom("ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "notReadyRecent", "notReadyOld", "cordoned", "tainted", "excluded"),
-    reflector: options.existingReflectors === true
-      ? fc.option(fc.record({ id: fc.constantFrom("244.0.0.1", "244.0.0.2", "10.9.9.9", "not-an-ip"), labelled: fc.boolean() }), { freq: 8 })
-      : fc.constant(null),
+    health:
+      options.unhealthyNodes === false
+        ? fc.constant("ok" as const)
+        : fc.constantFrom(
+            "ok",
+            "ok",
+            "ok",
+            "ok",
+            "ok",
+            "ok",
+            "ok",
+            "ok",
+            "notReadyRecent",
+            "notReadyOld",
+            "cordoned",
+            "tainted",
+            "excluded",
+          ),
+    reflector:
+      options.existingReflectors === true
+        ? fc.option(
+            fc.record({
+              id: fc.constantFrom("244.0.0.1", "244.0.0.2", "10.9.9.9", "not-an-ip"),
+              labelled: fc.boolean(),
+            }),
+            { freq: 8 },
+          )
+        : fc.constant(null),
     ageDays: fc.integer({ min: 0, max: 400 }),
   });
   return fc
     .record({
       nodes: fc.array(nodeArb, { minLength: minNodes, maxLength: maxNodes }),
       zoneCount: fc.integer({ min: 1, max: 4 }),
-      foreign: options.foreignPeers === true ? fc.subarray<ForeignPeerKind>(["tor", "racks", "broken"]) : fc.constant<ForeignPeerKind[]>([]),
+      foreign:
+        options.foreignPeers === true
+          ? fc.subarray<ForeignPeerKind>(["tor", "racks", "broken"])
+          : fc.constant<ForeignPeerKind[]>([]),
       meshOn: options.meshOff === true ? fc.boolean() : fc.constant(true),
     })
     .map(({ nodes, zoneCount, foreign, meshOn }) => {
@@ -57,35 +84,58 @@ export function arbitraryCluster(options: ArbitraryClusterOptions = {}): fc.Arbi
         if (n.health === "excluded") labels["node-role.kubernetes.io/control-plane"] = "";
         if (n.reflector?.labelled === true) labels["rrfleet.io/reflector"] = String((i % 7) + 1);
         const notReady = n.health === "notReadyRecent" || n.health === "notReadyOld";
-        const since = new Date(ARBITRARY_NOW.getTime() - (n.health === "notReadyRecent" ? 60_000 : 3_600_000));
+        const since = new Date(
+          ARBITRARY_NOW.getTime() - (n.health === "notReadyRecent" ? 60_000 : 3_600_000),
+        );
         return {
           name,
           labels,
           ready: !notReady,
           readyTransitionTime: since.toISOString(),
           unschedulable: n.health === "cordoned",
-          taints: n.health === "tainted" ? [{ key: "node.kubernetes.io/disk-pressure", effect: "NoSchedule" as const }] : [],
-          creationTimestamp: new Date(ARBITRARY_NOW.getTime() - n.ageDays * 86_400_000).toISOString(),
+          taints:
+            n.health === "tainted"
+              ? [{ key: "node.kubernetes.io/disk-pressure", effect: "NoSchedule" as const }]
+              : [],
+          creationTimestamp: new Date(
+            ARBITRARY_NOW.getTime() - n.ageDays * 86_400_000,
+          ).toISOString(),
           ...(n.reflector === null ? {} : { routeReflectorClusterId: n.reflector.id }),
         };
       });
       const peers: BgpPeerInfo[] = [];
-      if (foreign.includes("tor")) peers.push(makeForeignPeer("tor-router", { peerIP: "192.0.2.1", asNumber: 65000 }));
-      if (foreign.includes("racks")) peers.push(makeForeignPeer("rack-r1-r2", { nodeSelector: "rack == 'r1'", peerSelector: "rack == 'r2'" }));
-      if (foreign.includes("broken")) peers.push(makeForeignPeer("broken-selector", { nodeSelector: "rack ==", peerSelector: "all()" }));
+      if (foreign.includes("tor"))
+        peers.push(makeForeignPeer("tor-router", { peerIP: "192.0.2.1", asNumber: 65000 }));
+      if (foreign.includes("racks"))
+        peers.push(
+          makeForeignPeer("rack-r1-r2", {
+            nodeSelector: "rack == 'r1'",
+            peerSelector: "rack == 'r2'",
+          }),
+        );
+      if (foreign.includes("broken"))
+        peers.push(
+          makeForeignPeer("broken-selector", { nodeSelector: "rack ==", peerSelector: "all()" }),
+        );
       return {
         nodes: built,
         bgpPeers: peers,
         bgpConfiguration: meshOn
           ? { exists: false, nodeToNodeMeshEnabled: true, specFields: [] }
-          : { exists: true, nodeToNodeMeshEnabled: false, specFields: ["nodeMeshPassword", "nodeToNodeMeshEnabled"] },
+          : {
+              exists: true,
+              nodeToNodeMeshEnabled: false,
+              specFields: ["nodeMeshPassword", "nodeToNodeMeshEnabled"],
+            },
         calicoApiVersion: "crd.projectcalico.org/v1" as const,
       };
     });
 }
 
 /** Random valid policies. */
-export function arbitraryPolicy(topologies: readonly Policy["topology"][] = ["single", "multi", "zoned"]): fc.Arbitrary<Policy> {
+export function arbitraryPolicy(
+  topologies: readonly Policy["topology"][] = ["single", "multi", "zoned"],
+): fc.Arbitrary<Policy> {
   return fc
     .record({
       topology: fc.constantFrom(...topologies),

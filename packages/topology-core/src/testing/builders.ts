@@ -17,7 +17,13 @@ export interface NodeBuilder {
 
 /** Starts a Ready, schedulable, untainted node without labels. */
 export function makeNode(name: string): NodeBuilder {
-  let node: NodeInfo = { name, labels: { "kubernetes.io/hostname": name }, ready: true, unschedulable: false, taints: [] };
+  let node: NodeInfo = {
+    name,
+    labels: { "kubernetes.io/hostname": name },
+    ready: true,
+    unschedulable: false,
+    taints: [],
+  };
   const builder: NodeBuilder = {
     inZone(zone, zoneLabel = "topology.kubernetes.io/zone") {
       node = { ...node, labels: { ...node.labels, [zoneLabel]: zone } };
@@ -36,11 +42,19 @@ export function makeNode(name: string): NodeBuilder {
       return builder;
     },
     ready(since) {
-      node = { ...node, ready: true, ...(since === undefined ? {} : { readyTransitionTime: since }) };
+      node = {
+        ...node,
+        ready: true,
+        ...(since === undefined ? {} : { readyTransitionTime: since }),
+      };
       return builder;
     },
     notReady(since) {
-      node = { ...node, ready: false, ...(since === undefined ? {} : { readyTransitionTime: since }) };
+      node = {
+        ...node,
+        ready: false,
+        ...(since === undefined ? {} : { readyTransitionTime: since }),
+      };
       return builder;
     },
     cordoned() {
@@ -63,12 +77,18 @@ export function makeNode(name: string): NodeBuilder {
 }
 
 /** A BGPPeer nobody at rrfleet wrote, peering `nodeSelector` nodes with `peerSelector` nodes. */
-export function makeForeignPeer(name: string, spec: Omit<BgpPeerInfo, "name" | "labels">): BgpPeerInfo {
+export function makeForeignPeer(
+  name: string,
+  spec: Omit<BgpPeerInfo, "name" | "labels">,
+): BgpPeerInfo {
   return { name, labels: { team: "network" }, ...spec };
 }
 
 /** A BGPPeer labelled as rrfleet's, for ownership tests. */
-export function makeOwnedPeer(name: string, spec: Omit<BgpPeerInfo, "name" | "labels">): BgpPeerInfo {
+export function makeOwnedPeer(
+  name: string,
+  spec: Omit<BgpPeerInfo, "name" | "labels">,
+): BgpPeerInfo {
   return { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, ...spec };
 }
 
@@ -80,20 +100,31 @@ export interface ClusterOptions {
 }
 
 /** A cluster snapshot from nodes (builders or built), on the v1 Calico API. */
-export function makeCluster(nodes: readonly (NodeInfo | NodeBuilder)[], options: ClusterOptions = {}): ClusterSnapshot {
+export function makeCluster(
+  nodes: readonly (NodeInfo | NodeBuilder)[],
+  options: ClusterOptions = {},
+): ClusterSnapshot {
   return {
     nodes: nodes.map((n) => ("build" in n ? n.build() : n)),
     bgpPeers: options.bgpPeers ?? [],
     bgpConfiguration:
       options.mesh === undefined
         ? { exists: false, nodeToNodeMeshEnabled: true, specFields: [] }
-        : { exists: true, nodeToNodeMeshEnabled: options.mesh, specFields: ["nodeToNodeMeshEnabled"] },
+        : {
+            exists: true,
+            nodeToNodeMeshEnabled: options.mesh,
+            specFields: ["nodeToNodeMeshEnabled"],
+          },
     calicoApiVersion: "crd.projectcalico.org/v1",
   };
 }
 
 /** `count` Ready nodes named `<prefix>-<i>` spread round-robin over `zones`. */
-export function makeNodes(count: number, zones: readonly string[] = ["a", "b", "c"], prefix = "node"): NodeInfo[] {
+export function makeNodes(
+  count: number,
+  zones: readonly string[] = ["a", "b", "c"],
+  prefix = "node",
+): NodeInfo[] {
   return Array.from({ length: count }, (_, i) => {
     const builder = makeNode(`${prefix}-${String(i).padStart(5, "0")}`);
     const zone = zones[i % Math.max(zones.length, 1)];

@@ -1,3 +1,4 @@
 export * from "./builders.js";
 export * from "./simulate.js";
 export * from "./arbitraries.js";
+export * from "./count-reflector-changes.js";

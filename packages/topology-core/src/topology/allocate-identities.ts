@@ -173,7 +173,8 @@ function mostCommonId(
   let best: number | undefined;
   for (const [value, count] of counts) {
     const bestCount = best === undefined ? 0 : (counts.get(best) ?? 0);
-    if (best === undefined || count > bestCount || (count === bestCount && value < best)) best = value;
+    if (best === undefined || count > bestCount || (count === bestCount && value < best))
+      best = value;
   }
   return best === undefined ? undefined : formatIpv4(best);
 }

@@ -91,15 +91,30 @@ export function assignClients(
     const all = groups.map((_, gi) => gi);
     switch (policy.topology) {
       case "single":
-        plan = { fixed: reflectors.map((_, i) => i), candidates: [], free: 0, hasOwn: own.length > 0 };
+        plan = {
+          fixed: reflectors.map((_, i) => i),
+          candidates: [],
+          free: 0,
+          hasOwn: own.length > 0,
+        };
         break;
       case "zoned": {
         const remote = all.filter((gi) => groups[gi]?.zone !== zone);
-        plan = { fixed: own, candidates: remote, free: Math.min(own.length > 0 ? 1 : 2, remote.length), hasOwn: own.length > 0 };
+        plan = {
+          fixed: own,
+          candidates: remote,
+          free: Math.min(own.length > 0 ? 1 : 2, remote.length),
+          hasOwn: own.length > 0,
+        };
         break;
       }
       case "multi":
-        plan = { fixed: [], candidates: all, free: Math.min(policy.reflectorsPerNode, count), hasOwn: own.length > 0 };
+        plan = {
+          fixed: [],
+          candidates: all,
+          free: Math.min(policy.reflectorsPerNode, count),
+          hasOwn: own.length > 0,
+        };
         break;
     }
     zonePlans.set(zone, plan);
@@ -155,7 +170,8 @@ export function assignClients(
     for (let j = 0; j < k; j++) if (chosen[base + j] === gi) return true;
     return false;
   };
-  const weight = (ci: number, gi: number): number => pairWeight(hashes[ci] ?? 0, groups[gi]?.hash ?? 0);
+  const weight = (ci: number, gi: number): number =>
+    pairWeight(hashes[ci] ?? 0, groups[gi]?.hash ?? 0);
   /** Preference tier of group `gi` for client `ci` given its choices so far; lower is better. */
   const tierOf = (ci: number, gi: number): number => {
     const g = groups[gi];
@@ -196,7 +212,9 @@ export function assignClients(
     // is served now rather than when the grace period ends.
     const served =
       plan.fixed.some((m) => reflectors[m]?.ready === true) ||
-      Array.from({ length: chosenCount[ci] ?? 0 }, (_, j) => chosen[ci * maxFree + j] ?? 0).some((gi) => groups[gi]?.up === true);
+      Array.from({ length: chosenCount[ci] ?? 0 }, (_, j) => chosen[ci * maxFree + j] ?? 0).some(
+        (gi) => groups[gi]?.up === true,
+      );
     if (!served && plan.candidates.some((gi) => groups[gi]?.up === true)) {
       while ((chosenCount[ci] ?? 0) > 0) release(ci, chosen[ci * maxFree] ?? 0);
     }
@@ -216,14 +234,21 @@ export function assignClients(
       }
     }
     return holders.sort(
-      (a, b) => weight(a.ci, a.gi) - weight(b.ci, b.gi) || compareStrings(clients[a.ci]?.name ?? "", clients[b.ci]?.name ?? ""),
+      (a, b) =>
+        weight(a.ci, a.gi) - weight(b.ci, b.gi) ||
+        compareStrings(clients[a.ci]?.name ?? "", clients[b.ci]?.name ?? ""),
     );
   }
 
   // 3. Fill open slots in rounds (every client's first open slot, then every client's second...),
   // best tier and weight first: up and under the placement bound, up and under the hard bound,
   // then (only when no up reflector is a candidate) any, then the least loaded.
-  const best = (ci: number, candidates: readonly number[], upOnly: boolean, bound: number): number => {
+  const best = (
+    ci: number,
+    candidates: readonly number[],
+    upOnly: boolean,
+    bound: number,
+  ): number => {
     let pick = -1;
     let pickTier = 0;
     let pickWeight = 0;
@@ -242,7 +267,7 @@ export function assignClients(
     }
     return pick;
   };
-  for (let open = true; open; ) {
+  for (let open = true; open;) {
     open = false;
     for (let ci = 0; ci < n; ci++) {
       const plan = plans[ci];
@@ -263,7 +288,9 @@ export function assignClients(
     while ((load[r] ?? 0) > maxLoad) {
       let moved = false;
       for (const { ci, gi } of holdersOf(r)) {
-        const to = (plans[ci]?.candidates ?? []).find((c) => !holds(ci, c) && groups[c]?.up === true && fits(c, maxLoad));
+        const to = (plans[ci]?.candidates ?? []).find(
+          (c) => !holds(ci, c) && groups[c]?.up === true && fits(c, maxLoad),
+        );
         if (to === undefined) continue;
         release(ci, gi);
         take(ci, to);
@@ -282,7 +309,8 @@ export function assignClients(
     const client = clients[ci];
     if (plan === undefined || client === undefined) continue;
     const members = [...plan.fixed];
-    for (let j = 0; j < (chosenCount[ci] ?? 0); j++) members.push(...(groups[chosen[ci * maxFree + j] ?? 0]?.members ?? []));
+    for (let j = 0; j < (chosenCount[ci] ?? 0); j++)
+      members.push(...(groups[chosen[ci * maxFree + j] ?? 0]?.members ?? []));
     if (members.length === 0) continue;
     members.sort((a, b) => a - b); // reflectors are sorted by key
     const id = members.join(",");
@@ -296,12 +324,22 @@ export function assignClients(
 
 function buildGroups(reflectors: readonly ReflectorIdentity[], topology: Topology): Group[] {
   if (topology !== "zoned") {
-    return reflectors.map((r, i) => ({ zone: r.zone, members: [i], hash: hashString(r.node), up: r.ready }));
+    return reflectors.map((r, i) => ({
+      zone: r.zone,
+      members: [i],
+      hash: hashString(r.node),
+      up: r.ready,
+    }));
   }
   const zones = [...new Set(reflectors.map((r) => r.zone))].sort(compareStrings);
   return zones.map((zone) => {
     const members = reflectors.flatMap((r, i) => (r.zone === zone ? [i] : []));
-    return { zone, members, hash: hashString(`zone:${zone}`), up: members.some((m) => reflectors[m]?.ready === true) };
+    return {
+      zone,
+      members,
+      hash: hashString(`zone:${zone}`),
+      up: members.some((m) => reflectors[m]?.ready === true),
+    };
   });
 }
 

@@ -35,7 +35,9 @@ export interface ReflectorSelection {
 
 /** Whether the cluster shows `node` as a reflector (or a reflector being set up). */
 export function isObservedReflector(node: NodeInfo): boolean {
-  return isValidClusterId(node.routeReflectorClusterId) || node.labels[REFLECTOR_LABEL] !== undefined;
+  return (
+    isValidClusterId(node.routeReflectorClusterId) || node.labels[REFLECTOR_LABEL] !== undefined
+  );
 }
 
 /** The zone of a node under `zoneLabel`; nodes without the label share the zone "". */
@@ -128,7 +130,9 @@ export function selectReflectors(
       const target = targets.get(zone) ?? 0;
       // Reflectors held during grace that lost their slot in an earlier round sort last and go.
       const keepable = [...(keepableByZone.get(zone) ?? [])].sort(
-        (a, b) => Number(uncounted.has(a.name)) - Number(uncounted.has(b.name)) || compareForKeeping(a, b, standing),
+        (a, b) =>
+          Number(uncounted.has(a.name)) - Number(uncounted.has(b.name)) ||
+          compareForKeeping(a, b, standing),
       );
       let kept = 0;
       keepable.forEach((node, index) => {
@@ -193,7 +197,11 @@ function isWithinGrace(node: NodeInfo, policy: SelectionPolicy, now: Date): bool
   return now.getTime() - since < policy.notReadyGraceSeconds * 1000;
 }
 
-function compareForKeeping(a: NodeInfo, b: NodeInfo, standing: ReadonlyMap<string, Standing>): number {
+function compareForKeeping(
+  a: NodeInfo,
+  b: NodeInfo,
+  standing: ReadonlyMap<string, Standing>,
+): number {
   const ga = graced(standing, a) ? 1 : 0;
   const gb = graced(standing, b) ? 1 : 0;
   if (ga !== gb) return ga - gb; // healthy reflectors are kept before graced ones

@@ -13,7 +13,10 @@ export interface ZoneCapacity {
  * more reflectors (no needless moves), then the one with more capacity, then by name.
  * Returns zone → target count; never exceeds a zone's capacity.
  */
-export function spreadOverZones(total: number, zones: readonly ZoneCapacity[]): Map<string, number> {
+export function spreadOverZones(
+  total: number,
+  zones: readonly ZoneCapacity[],
+): Map<string, number> {
   const targets = new Map<string, number>(zones.map((z) => [z.zone, 0]));
   for (let placed = 0; placed < total; placed++) {
     let best: ZoneCapacity | undefined;

@@ -1,0 +1,55 @@
+import type { CliIo } from "../cli.js";
+import { runCli } from "../cli.js";
+
+/** What one {@link runFakeCli} call printed and returned. */
+export interface FakeRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Options of {@link runFakeCli}. */
+export interface FakeIoOptions {
+  /** In-memory files by path; any other path fails like a missing file (ENOENT). */
+  readonly files?: Readonly<Record<string, string>>;
+  /** The wall clock; default 2026-11-28T00:00:00Z. */
+  readonly now?: () => Date;
+  readonly debug?: boolean;
+  /** Errors (with a `code`) to throw when reading these paths, e.g. EACCES. */
+  readonly readErrors?: Readonly<Record<string, string>>;
+}
+
+/** Runs {@link runCli} against in-memory files and captures stdout, stderr and the exit code. */
+export async function runFakeCli(
+  argv: readonly string[],
+  options: FakeIoOptions = {},
+): Promise<FakeRun> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    readFile: (path) => {
+      const code = options.readErrors?.[path];
+      if (code !== undefined) {
+        return Promise.reject(
+          Object.assign(new Error(`${code}: failed, open '${path}'`), { code }),
+        );
+      }
+      const text = options.files?.[path];
+      if (text === undefined) {
+        const error = new Error(`ENOENT: no such file or directory, open '${path}'`);
+        return Promise.reject(Object.assign(error, { code: "ENOENT" }));
+      }
+      return Promise.resolve(text);
+    },
+    now: options.now ?? (() => new Date("2026-11-28T00:00:00Z")),
+    ...(options.debug === undefined ? {} : { debug: options.debug }),
+  };
+  const code = await runCli(argv, io);
+  return { code, stdout, stderr };
+}
