@@ -102,12 +102,8 @@ export function findFragileReflectors(view: RouteView): string[] {
   return fragile;
 }
 
-/** Distinct node pairs with a configured BGP session (NotReady nodes included). */
-export function countSessions(state: ClusterSnapshot, cache?: AnalysisCache): number {
-  const graph = buildSessionGraph(
-    state,
-    cache === undefined ? { includeNotReady: true } : { includeNotReady: true, cache },
-  );
+/** Distinct node pairs with a BGP session in `graph` (build it with `includeNotReady` to count configured ones). */
+export function countSessions(graph: SessionGraph): number {
   const n = graph.entities.length;
   let sessions = 0;
   for (let i = 0; i < n; i++) {

@@ -5,6 +5,7 @@ import {
   type MissingRoutes,
 } from "../analysis/reachability-report.js";
 import { createAnalysisCache } from "../analysis/peerings.js";
+import { buildSessionGraph } from "../analysis/session-graph.js";
 import type { Step } from "../model/actions.js";
 import type { ClusterSnapshot } from "../model/cluster.js";
 import type { Decision, MeshReason } from "../model/decisions.js";
@@ -125,7 +126,6 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     policy.meshFailsafeMaxNodes,
   );
   const desired = renderDesired(
-    snapshot.nodes.map((n) => n.name),
     reflectors,
     assignment.keysByClient,
     mesh.enabled,
@@ -163,7 +163,11 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     meshEnabled: stepPlan.final.bgpConfiguration.nodeToNodeMeshEnabled,
     bgpPeers: stepPlan.final.bgpPeers.filter((p) => isOwnedByRrfleet(p.labels)).length,
     foreignBgpPeers: stepPlan.final.bgpPeers.filter((p) => !isOwnedByRrfleet(p.labels)).length,
-    sessions: countSessions(stepPlan.final, cache),
+    sessions: countSessions(
+      stepPlan.final.nodes.every((n) => n.ready)
+        ? stepPlan.finalView.graph
+        : buildSessionGraph(stepPlan.final, { includeNotReady: true, cache }),
+    ),
     fullMeshSessions: (snapshot.nodes.length * (snapshot.nodes.length - 1)) / 2,
     clientsPerReflector: {
       min: loads.length === 0 ? 0 : Math.min(...loads),

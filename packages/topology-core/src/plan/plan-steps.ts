@@ -87,8 +87,7 @@ export function planSteps(
     return result.taken;
   };
   const peerKeysOf = readPeerKeys;
-  const desiredKeysOf = (name: string): string[] =>
-    peerKeysOf(desired.ownedLabels.get(name) ?? NO_LABELS);
+  const desiredKeysOf = (name: string): readonly string[] => desired.peerKeys.get(name) ?? NO_KEYS;
   const reflectorKeys = new Map(desired.reflectors.map((r) => [r.key, r.node]));
   // Only nodes whose rrfleet labels or reflector annotation differ from the design take part in
   // the phases below; on a converged cluster that is none, and planning is a single scan.
@@ -537,15 +536,14 @@ function matchesDesign(
   if (!sameKeys(have, wanted)) return false;
   const clusterId = desired.clusterIds.get(node.name);
   if (node.routeReflectorClusterId !== clusterId) return false;
-  const key = desired.ownedLabels.get(node.name)?.[REFLECTOR_LABEL];
-  return node.labels[REFLECTOR_LABEL] === key;
+  return node.labels[REFLECTOR_LABEL] === desired.reflectorKeys.get(node.name);
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((key, i) => key === b[i]);
 }
 
-const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_KEYS: readonly string[] = Object.freeze([]);
 
 function readPeerKeys(labels: Readonly<Record<string, string>>): string[] {
   const keys: string[] = [];

@@ -20,8 +20,10 @@ import type { ReflectorIdentity } from "../topology/allocate-identities.js";
 export interface DesiredState {
   /** Reflectors sorted by key. */
   readonly reflectors: readonly ReflectorIdentity[];
-  /** Node → the complete set of rrfleet labels it must carry (every node has an entry). */
-  readonly ownedLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** Reflector node → its key: the value of its `rrfleet.io/reflector` label. */
+  readonly reflectorKeys: ReadonlyMap<string, string>;
+  /** Client → keys of its reflectors, sorted: it carries `rrfleet.io/peer-<key>` for each. */
+  readonly peerKeys: ReadonlyMap<string, readonly string[]>;
   /** Node → cluster ID, for reflectors only. */
   readonly clusterIds: ReadonlyMap<string, string>;
   /** rrfleet's BGPPeers, sorted by name. */
@@ -32,30 +34,21 @@ export interface DesiredState {
 /**
  * Renders a designed topology to Calico objects. The BGPPeer count does not grow with the node
  * count: one per reflector (`has(rrfleet.io/peer-<key>)` × `rrfleet.io/reflector == '<key>'`) and
- * one meshing the reflectors, R + 1 in all. Clients carry one label per reflector they peer with.
+ * one meshing the reflectors, R + 1 in all. Clients carry one label per reflector they peer with;
+ * nodes in neither map carry no rrfleet label.
  */
 export function renderDesired(
-  nodeNames: readonly string[],
   reflectors: readonly ReflectorIdentity[],
   keysByClient: ReadonlyMap<string, readonly string[]>,
   meshEnabled: boolean,
   apiVersion: CalicoApiVersion,
 ): DesiredState {
-  const ownedLabels = new Map<string, Record<string, string>>();
-  for (const name of nodeNames) {
-    const labels: Record<string, string> = {};
-    for (const key of keysByClient.get(name) ?? []) labels[peerLabel(key)] = "true";
-    ownedLabels.set(name, labels);
-  }
-  const clusterIds = new Map<string, string>();
-  for (const reflector of reflectors) {
-    ownedLabels.set(reflector.node, { [REFLECTOR_LABEL]: reflector.key });
-    clusterIds.set(reflector.node, reflector.clusterId);
-  }
+  const reflectorKeys = new Map(reflectors.map((r) => [r.node, r.key]));
+  const clusterIds = new Map(reflectors.map((r) => [r.node, r.clusterId]));
   const bgpPeers = reflectors.map((r) => renderReflectorPeer(r.key, apiVersion));
   if (reflectors.length > 0) bgpPeers.push(renderMeshPeer(apiVersion));
   bgpPeers.sort((a, b) => compareStrings(a.metadata.name, b.metadata.name));
-  return { reflectors, ownedLabels, clusterIds, bgpPeers, meshEnabled };
+  return { reflectors, reflectorKeys, peerKeys: keysByClient, clusterIds, bgpPeers, meshEnabled };
 }
 
 /** The BGPPeer peering reflector `key` with every node labelled as its client. */

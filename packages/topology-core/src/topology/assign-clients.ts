@@ -82,11 +82,14 @@ export function assignClients(
     readonly candidates: readonly number[];
     readonly free: number;
     readonly hasOwn: boolean;
+    /** isCandidate[group] = 1 when the group is one of `candidates`. */
+    readonly isCandidate: Uint8Array;
   }
   const zonePlans = new Map<string, ZonePlan>();
   const planFor = (zone: string): ZonePlan => {
-    let plan = zonePlans.get(zone);
-    if (plan !== undefined) return plan;
+    const known = zonePlans.get(zone);
+    if (known !== undefined) return known;
+    let plan: Omit<ZonePlan, "isCandidate">;
     const own = reflectorsInZone.get(zone) ?? [];
     const all = groups.map((_, gi) => gi);
     switch (policy.topology) {
@@ -117,8 +120,11 @@ export function assignClients(
         };
         break;
     }
-    zonePlans.set(zone, plan);
-    return plan;
+    const isCandidate = new Uint8Array(groups.length);
+    for (const gi of plan.candidates) isCandidate[gi] = 1;
+    const complete = { ...plan, isCandidate };
+    zonePlans.set(zone, complete);
+    return complete;
   };
 
   const n = clients.length;
@@ -200,24 +206,32 @@ export function assignClients(
     const keys = clients[ci]?.currentKeys ?? [];
     const plan = plans[ci];
     if (keys.length === 0 || plan === undefined || plan.free === 0) continue;
-    const kept = [...new Set(keys.map((k) => groupOfKey.get(k)))].filter(
-      (gi): gi is number => gi !== undefined && plan.candidates.includes(gi),
-    );
-    while ((chosenCount[ci] ?? 0) < plan.free && kept.length > 0) {
-      kept.sort((a, b) => tierOf(ci, a) - tierOf(ci, b) || weight(ci, b) - weight(ci, a));
-      const gi = kept.shift();
-      if (gi !== undefined) take(ci, gi);
+    const kept: number[] = [];
+    for (const key of keys) {
+      const gi = groupOfKey.get(key);
+      if (gi !== undefined && plan.isCandidate[gi] === 1 && !kept.includes(gi)) kept.push(gi);
+    }
+    if (kept.length > plan.free) {
+      // More than it may keep (say reflectorsPerNode went down): keep the best, one at a time.
+      while ((chosenCount[ci] ?? 0) < plan.free && kept.length > 0) {
+        kept.sort((a, b) => tierOf(ci, a) - tierOf(ci, b) || weight(ci, b) - weight(ci, a));
+        const gi = kept.shift();
+        if (gi !== undefined) take(ci, gi);
+      }
+    } else {
+      for (const gi of kept) take(ci, gi);
     }
     // A client whose reflectors are all down (NotReady within grace) gives up those it kept, so it
     // is served now rather than when the grace period ends.
-    const served =
-      plan.fixed.some((m) => reflectors[m]?.ready === true) ||
-      Array.from({ length: chosenCount[ci] ?? 0 }, (_, j) => chosen[ci * maxFree + j] ?? 0).some(
-        (gi) => groups[gi]?.up === true,
-      );
-    if (!served && plan.candidates.some((gi) => groups[gi]?.up === true)) {
+    if (!isServed(ci, plan) && plan.candidates.some((gi) => groups[gi]?.up === true)) {
       while ((chosenCount[ci] ?? 0) > 0) release(ci, chosen[ci * maxFree] ?? 0);
     }
+  }
+  function isServed(ci: number, plan: ZonePlan): boolean {
+    if (plan.fixed.some((m) => reflectors[m]?.ready === true)) return true;
+    for (let j = 0; j < (chosenCount[ci] ?? 0); j++)
+      if (groups[chosen[ci * maxFree + j] ?? 0]?.up === true) return true;
+    return false;
   }
 
   // 2. Shed: a reflector above the bound sheds the clients that rank it lowest.
@@ -301,22 +315,33 @@ export function assignClients(
     }
   }
 
-  // Key lists are interned: clients sharing a reflector set share one array.
-  const interned = new Map<string, readonly string[]>();
+  // Key lists are interned in a trie over reflector indices: clients sharing a reflector set
+  // share one array, and no per-client string is built.
+  interface Trie {
+    readonly next: Map<number, Trie>;
+    keys?: readonly string[];
+  }
+  const trie: Trie = { next: new Map() };
+  const members: number[] = [];
   const keysByClient = new Map<string, readonly string[]>();
   for (let ci = 0; ci < n; ci++) {
     const plan = plans[ci];
     const client = clients[ci];
     if (plan === undefined || client === undefined) continue;
-    const members = [...plan.fixed];
+    members.length = 0;
+    for (const m of plan.fixed) members.push(m);
     for (let j = 0; j < (chosenCount[ci] ?? 0); j++)
-      members.push(...(groups[chosen[ci * maxFree + j] ?? 0]?.members ?? []));
+      for (const m of groups[chosen[ci * maxFree + j] ?? 0]?.members ?? []) members.push(m);
     if (members.length === 0) continue;
-    members.sort((a, b) => a - b); // reflectors are sorted by key
-    const id = members.join(",");
-    let keys = interned.get(id);
-    if (keys === undefined) interned.set(id, (keys = members.map((m) => reflectors[m]?.key ?? "")));
-    keysByClient.set(client.name, keys);
+    insertionSort(members); // reflectors are sorted by key, so indices sort keys numerically
+    let node = trie;
+    for (const m of members) {
+      let child = node.next.get(m);
+      if (child === undefined) node.next.set(m, (child = { next: new Map() }));
+      node = child;
+    }
+    node.keys ??= members.map((m) => reflectors[m]?.key ?? "");
+    keysByClient.set(client.name, node.keys);
   }
   const loadByKey = new Map(reflectors.map((r, i) => [r.key, load[i] ?? 0]));
   return { keysByClient, loadByKey, maxLoad };
@@ -341,6 +366,19 @@ function buildGroups(reflectors: readonly ReflectorIdentity[], topology: Topolog
       up: members.some((m) => reflectors[m]?.ready === true),
     };
   });
+}
+
+/** Sorts a short array of numbers in place (cheaper than Array.prototype.sort for a handful). */
+function insertionSort(values: number[]): void {
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i] ?? 0;
+    let j = i - 1;
+    while (j >= 0 && (values[j] ?? 0) > v) {
+      values[j + 1] = values[j] ?? 0;
+      j--;
+    }
+    values[j + 1] = v;
+  }
 }
 
 /** ceil() after rounding binary noise away (12 significant digits). */
