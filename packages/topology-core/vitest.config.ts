@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
+    setupFiles: ["./vitest.setup.ts"],
     reporters: ["default", "json"],
     outputFile: { json: "reports/vitest.json" },
   },
