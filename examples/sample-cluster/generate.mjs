@@ -68,7 +68,7 @@ function makeNode(index) {
     "topology.kubernetes.io/zone": zone,
   };
   if (controlPlane) labels["node-role.kubernetes.io/control-plane"] = "";
-  if (dedicated) labels["rrfleet.io/dedicated"] = "true";
+  if (dedicated) labels["network.example.com/route-reflector"] = "true";
 
   const taints = [];
   if (controlPlane)

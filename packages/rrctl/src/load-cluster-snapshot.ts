@@ -32,7 +32,8 @@ const NO_BGP_CONFIGURATION: BgpConfigurationInfo = {
 
 /**
  * Reads the Kubernetes List files and projects them into the core's snapshot. The Calico API
- * version to write with comes from the BGPPeers' apiVersion, else `crd.projectcalico.org/v1`.
+ * version to write with comes from the BGPPeers' apiVersion, else the BGPConfigurations', else
+ * `crd.projectcalico.org/v1`.
  * Throws {@link CliError} `InputError` naming the option, the file and every bad field.
  */
 export async function loadClusterSnapshot(
@@ -58,9 +59,9 @@ export async function loadClusterSnapshot(
           projectBgpPeerList,
           readFile,
         );
-  const bgpConfiguration =
+  const configurations =
     files.bgpConfigurations === undefined
-      ? NO_BGP_CONFIGURATION
+      ? { configuration: NO_BGP_CONFIGURATION, apiVersion: undefined }
       : await loadList(
           "--bgpconfigurations",
           files.bgpConfigurations,
@@ -72,8 +73,8 @@ export async function loadClusterSnapshot(
   return {
     nodes,
     bgpPeers: peers.peers,
-    bgpConfiguration,
-    calicoApiVersion: peers.apiVersion ?? DEFAULT_CALICO_API_VERSION,
+    bgpConfiguration: configurations.configuration,
+    calicoApiVersion: peers.apiVersion ?? configurations.apiVersion ?? DEFAULT_CALICO_API_VERSION,
   };
 }
 

@@ -69,7 +69,7 @@ describe("rrctl plan", () => {
       {
         nodes: nodes.value,
         bgpPeers: peers.value.peers,
-        bgpConfiguration: config.value,
+        bgpConfiguration: config.value.configuration,
         calicoApiVersion: "crd.projectcalico.org/v1",
       },
       policy.policy,

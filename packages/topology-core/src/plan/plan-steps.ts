@@ -196,6 +196,22 @@ export function planSteps(
         labelled.push(reflector.node);
       }
     }
+    // A node on its way out that carries a designed reflector's key (two nodes labelled with one
+    // key) would catch that reflector's clients too: move it to a key nobody uses.
+    const designedKeys = new Set(desired.reflectorKeys.values());
+    let spareKey =
+      1 +
+      Math.max(
+        0,
+        ...state.nodes.map((n) => Number(n.labels[REFLECTOR_LABEL] ?? 0)).filter(Number.isFinite),
+      );
+    for (const node of dirty.map(current)) {
+      const key = node.labels[REFLECTOR_LABEL];
+      if (key === undefined || !designedKeys.has(key) || desired.reflectorKeys.has(node.name))
+        continue;
+      builder.label(node.name, REFLECTOR_LABEL, String(spareKey++));
+      labelled.push(node.name);
+    }
     let prePeered = 0;
     for (const node of dirty.map(current)) {
       const have = peerKeysOf(node.labels);

@@ -133,21 +133,37 @@ export type PolicyResult =
 export function parsePolicy(input: unknown): PolicyResult {
   const result = policySchema.safeParse(input ?? {});
   if (!result.success) {
+    // zod skips the object-level min/max check once a field fails; report it anyway.
+    const extra: PolicyIssue[] = [];
+    if (typeof input === "object" && input !== null && !Array.isArray(input)) {
+      const { min, max } = input as { min?: unknown; max?: unknown };
+      if (
+        typeof min === "number" &&
+        typeof max === "number" &&
+        min > max &&
+        !result.error.issues.some((i) => i.path[0] === "min")
+      ) {
+        extra.push({ path: "min", message: `must not exceed max (min is ${min}, max is ${max})` });
+      }
+    }
     return {
       ok: false,
-      issues: result.error.issues.flatMap((issue) =>
-        issue.code === "unrecognized_keys"
-          ? issue.keys.map((key) => ({
-              path: [...issue.path.map(String), key].join("."),
-              message: describeUnknownKey(),
-            }))
-          : [
-              {
-                path: issue.path.length === 0 ? "(policy)" : issue.path.map(String).join("."),
-                message: issue.message,
-              },
-            ],
-      ),
+      issues: [
+        ...extra,
+        ...result.error.issues.flatMap((issue) =>
+          issue.code === "unrecognized_keys"
+            ? issue.keys.map((key) => ({
+                path: [...issue.path.map(String), key].join("."),
+                message: describeUnknownKey(),
+              }))
+            : [
+                {
+                  path: issue.path.length === 0 ? "(policy)" : issue.path.map(String).join("."),
+                  message: issue.message,
+                },
+              ],
+        ),
+      ],
     };
   }
   const policy: Policy = { ...DEFAULT_POLICY };

@@ -32,7 +32,7 @@ const metadata = z.looseObject({
 
 const nodeSchema = z.looseObject({
   apiVersion: z.literal("v1", { error: 'must be "v1"' }).optional(),
-  kind: z.literal("Node", { error: 'must be "Node"' }),
+  kind: z.literal("Node", { error: 'must be "Node"' }).optional(),
   metadata,
   spec: z
     .looseObject({
@@ -65,10 +65,12 @@ const nodeSchema = z.looseObject({
 });
 
 const bgpPeerSchema = z.looseObject({
-  apiVersion: z.enum(["crd.projectcalico.org/v1", "projectcalico.org/v3"], {
-    error: 'must be "crd.projectcalico.org/v1" or "projectcalico.org/v3"',
-  }),
-  kind: z.literal("BGPPeer", { error: 'must be "BGPPeer"' }),
+  apiVersion: z
+    .enum(["crd.projectcalico.org/v1", "projectcalico.org/v3"], {
+      error: 'must be "crd.projectcalico.org/v1" or "projectcalico.org/v3"',
+    })
+    .optional(),
+  kind: z.literal("BGPPeer", { error: 'must be "BGPPeer"' }).optional(),
   metadata,
   spec: z
     .looseObject({
@@ -82,10 +84,12 @@ const bgpPeerSchema = z.looseObject({
 });
 
 const bgpConfigurationSchema = z.looseObject({
-  apiVersion: z.enum(["crd.projectcalico.org/v1", "projectcalico.org/v3"], {
-    error: 'must be "crd.projectcalico.org/v1" or "projectcalico.org/v3"',
-  }),
-  kind: z.literal("BGPConfiguration", { error: 'must be "BGPConfiguration"' }),
+  apiVersion: z
+    .enum(["crd.projectcalico.org/v1", "projectcalico.org/v3"], {
+      error: 'must be "crd.projectcalico.org/v1" or "projectcalico.org/v3"',
+    })
+    .optional(),
+  kind: z.literal("BGPConfiguration", { error: 'must be "BGPConfiguration"' }).optional(),
   metadata,
   spec: z
     .looseObject({
@@ -154,11 +158,14 @@ export function projectBgpPeerList(
  * Projects a List of Calico BGPConfigurations to what the planner reads of `default` (the only
  * one that holds the mesh switch). No `default` means Calico's defaults: mesh on.
  */
-export function projectBgpConfigurationList(input: unknown): Projection<BgpConfigurationInfo> {
+export function projectBgpConfigurationList(
+  input: unknown,
+): Projection<{ configuration: BgpConfigurationInfo; apiVersion: CalicoApiVersion | undefined }> {
   const result = projectList(input, "BGPConfiguration", bgpConfigurationSchema, (config) => config);
   if (!result.ok) return result;
   const config = result.value.find((c) => c.metadata.name === "default");
-  return { ok: true, value: projectBgpConfiguration(config) };
+  const apiVersion = result.value.find((c) => c.apiVersion !== undefined)?.apiVersion;
+  return { ok: true, value: { configuration: projectBgpConfiguration(config), apiVersion } };
 }
 
 /** What the planner reads of one `BGPConfiguration default` object (undefined: absent). */
@@ -207,7 +214,20 @@ function projectList<S extends z.ZodType, T>(
   const values: T[] = [];
   const issues: ObjectIssue[] = [];
   const names = new Set<string>();
+  const typed = list.data.kind === `${itemKind}List`;
   list.data.items.forEach((item, index) => {
+    if (
+      !typed &&
+      (typeof item !== "object" || item === null || (item as { kind?: unknown }).kind !== itemKind)
+    ) {
+      const kind =
+        typeof item === "object" && item !== null ? (item as { kind?: unknown }).kind : undefined;
+      issues.push({
+        path: `items[${index}].kind`,
+        message: `must be "${itemKind}" (got ${kind === undefined ? "nothing" : JSON.stringify(kind)})`,
+      });
+      return;
+    }
     const parsed = schema.safeParse(item);
     if (!parsed.success) {
       issues.push(...toIssues(parsed.error, `items[${index}]`));

@@ -115,12 +115,16 @@ describe("selectReflectors", () => {
       makeNode("dedicated")
         .inZone("a")
         .createdAt("2026-05-30T00:00:00Z")
-        .withLabels({ "rrfleet.io/dedicated": "true" })
+        .withLabels({ "network.example.com/route-reflector": "true" })
         .build(),
     ];
     const selection = selectReflectors(
       nodes,
-      policy({ min: 2, max: 2, prefer: parseLabelSelector("rrfleet.io/dedicated=true") }),
+      policy({
+        min: 2,
+        max: 2,
+        prefer: parseLabelSelector("network.example.com/route-reflector=true"),
+      }),
       NOW,
     );
     expect(names(selection).sort()).toEqual(["dedicated", "old"]);
