@@ -324,8 +324,10 @@ export function planSteps(
     accept(meshStep(state, false));
   }
 
-  // 5. Remove old client peerings; a removal that touches a live reflector session counts.
-  {
+  // 5. Remove old client peerings; a removal that touches a live reflector session counts. A
+  // removal that would lose routes now (its reflector still has to leave the mesh's way, say
+  // after the fail-safe turned the mesh back on) is retried after the demotions.
+  const removePeerings = (final: boolean): boolean => {
     const reflectorByKey = new Map<string, NodeInfo>();
     for (const node of state.nodes) {
       const key = node.labels[REFLECTOR_LABEL];
@@ -372,9 +374,16 @@ export function planSteps(
         `remove old client peerings${rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ""}: ${count(clients, "node")} drop a reflector`,
         false,
       );
-      if (!accept(step)) break;
+      if (step === undefined) continue;
+      if (final) {
+        if (!accept(step)) return false;
+      } else if (refusal !== undefined || !attempt(step).taken) {
+        return false;
+      }
     }
-  }
+    return true;
+  };
+  const peeringsRemoved = removePeerings(false);
 
   // 6. Demote reflectors that go, in waves; then the promotions that had to wait.
   {
@@ -388,6 +397,7 @@ export function planSteps(
       true,
     );
     takeInWaves(promotionWaves(state, deferred), promotionStep, true);
+    if (!peeringsRemoved) removePeerings(true);
   }
 
   // 7. Delete rrfleet BGPPeers nobody needs.

@@ -155,3 +155,89 @@ export function arbitraryPolicy(
       ...(exclude ? { excludeNodeSelector: "node-role.kubernetes.io/control-plane" } : {}),
     }));
 }
+
+/** How a realistic cluster got its current reflectors. */
+export type ClusterHistory = "fresh" | "calicoRecipe" | "rrfleet";
+
+/**
+ * Clusters a real user would bring: fresh (mesh on, no reflectors); reflectors made by hand with
+ * Calico's recipe (one shared cluster ID, `route-reflector=true`, a BGPPeer peering every node
+ * with them, mesh off); or converged by rrfleet under another policy and then disturbed (nodes
+ * NotReady, cordoned or deleted). Unlike {@link arbitraryCluster} (any labels and annotations,
+ * however inconsistent), the planner must bring these all the way to the design.
+ */
+export function arbitraryRealisticCluster(
+  plan: (cluster: ClusterSnapshot, policy: Policy) => ClusterSnapshot,
+): fc.Arbitrary<{ cluster: ClusterSnapshot; history: ClusterHistory }> {
+  return fc
+    .record({
+      base: arbitraryCluster({ minNodes: 3, maxNodes: 60, foreignPeers: true }),
+      history: fc.constantFrom<ClusterHistory>("fresh", "calicoRecipe", "rrfleet"),
+      earlier: arbitraryPolicy(),
+      reflectorCount: fc.integer({ min: 1, max: 3 }),
+      disturb: fc.array(
+        fc.record({ index: fc.nat(), what: fc.constantFrom("notReady", "cordon", "delete") }),
+        { maxLength: 4 },
+      ),
+    })
+    .map(({ base, history, earlier, reflectorCount, disturb }) => {
+      let cluster = base;
+      if (history === "calicoRecipe") {
+        const ready = cluster.nodes
+          .filter((n) => n.ready)
+          .slice(0, reflectorCount)
+          .map((n) => n.name);
+        cluster = {
+          ...cluster,
+          nodes: cluster.nodes.map((n) =>
+            ready.includes(n.name)
+              ? {
+                  ...n,
+                  routeReflectorClusterId: "244.0.0.1",
+                  labels: { ...n.labels, "route-reflector": "true" },
+                }
+              : n,
+          ),
+          bgpPeers: [
+            ...cluster.bgpPeers,
+            makeForeignPeer("peer-with-route-reflectors", {
+              nodeSelector: "all()",
+              peerSelector: "route-reflector == 'true'",
+            }),
+          ],
+          bgpConfiguration: {
+            exists: true,
+            nodeToNodeMeshEnabled: false,
+            specFields: ["nodeToNodeMeshEnabled"],
+          },
+        };
+      }
+      if (history === "rrfleet") {
+        cluster = plan(cluster, earlier);
+        for (const { index, what } of disturb) {
+          const victim = cluster.nodes[index % cluster.nodes.length];
+          if (victim === undefined) continue;
+          cluster = {
+            ...cluster,
+            nodes:
+              what === "delete"
+                ? cluster.nodes.filter((n) => n !== victim)
+                : cluster.nodes.map((n) =>
+                    n === victim
+                      ? what === "cordon"
+                        ? { ...n, unschedulable: true }
+                        : {
+                            ...n,
+                            ready: false,
+                            readyTransitionTime: new Date(
+                              ARBITRARY_NOW.getTime() - 600_000,
+                            ).toISOString(),
+                          }
+                      : n,
+                  ),
+          };
+        }
+      }
+      return { cluster, history };
+    });
+}
