@@ -1,5 +1,4 @@
 import type { BgpPeerInfo, ClusterSnapshot, NodeInfo } from "../model/cluster.js";
-import { compareStrings } from "../model/order.js";
 import {
   allCalicoSelector,
   tryParseCalicoSelector,
@@ -82,11 +81,14 @@ export function createCachedMembership(
 }
 
 /**
- * Returns a function giving a node's membership signature: two characters per peering, "1" when
- * the node is on that peering's node side, then "1" when it is on its peer side. Selector results
- * are memoised on the values of the label keys the selectors read.
+ * Returns a function giving a node's membership signature: bit 2p is set when the node is on
+ * peering p's node side, bit 2p + 1 when it is on its peer side, packed 16 bits to a character
+ * (one character covers eight peerings), so signatures are short strings that key maps cheaply.
  */
 export function createMembership(peerings: readonly Peering[]): (node: NodeInfo) => string {
+  const chars = Math.max(1, Math.ceil((2 * peerings.length) / 16));
+  const codes = new Array<number>(chars).fill(0);
+  // Selector results depend only on the values of the keys selectors read: memoise on those.
   const keys = [
     ...new Set(
       peerings.flatMap((p) => [
@@ -94,41 +96,50 @@ export function createMembership(peerings: readonly Peering[]): (node: NodeInfo)
         ...p.peers.keys,
       ]),
     ),
-  ].sort(compareStrings);
+  ];
   const named = peerings.some((p) => typeof p.side === "string");
-  const cache = new Map<string, string>();
+  const byProjection = new Map<string, string>();
   return (node) => {
-    let projection = "";
-    for (const key of keys) projection += (node.labels[key] ?? "\u0001") + "\u0000";
-    let signature = cache.get(projection);
-    if (signature === undefined) {
-      signature = "";
-      for (const p of peerings) {
-        signature += typeof p.side !== "string" && p.side.matches(node.labels) ? "1" : "0";
-        signature += p.peers.matches(node.labels) ? "1" : "0";
-      }
-      cache.set(projection, signature);
+    let projection = named ? `${node.name}\u0000` : "";
+    for (const key of keys) projection += `${node.labels[key] ?? "\u0001"}\u0000`;
+    let signature = byProjection.get(projection);
+    if (signature !== undefined) return signature;
+    codes.fill(0);
+    for (let p = 0; p < peerings.length; p++) {
+      const peering = peerings[p];
+      if (peering === undefined) continue;
+      const onSide =
+        typeof peering.side === "string"
+          ? peering.side === node.name
+          : peering.side.matches(node.labels);
+      if (onSide) setBit(codes, 2 * p);
+      if (peering.peers.matches(node.labels)) setBit(codes, 2 * p + 1);
     }
-    if (!named) return signature;
-    const base = signature;
-    let out = "";
-    peerings.forEach((p, i) => {
-      out += typeof p.side === "string" ? (p.side === node.name ? "1" : "0") : base.charAt(2 * i);
-      out += base.charAt(2 * i + 1);
-    });
-    return out;
+    signature = String.fromCharCode(...codes);
+    byProjection.set(projection, signature);
+    return signature;
   };
+}
+
+function setBit(codes: number[], bit: number): void {
+  const index = bit >>> 4;
+  codes[index] = (codes[index] ?? 0) | (1 << (bit & 15));
+}
+
+function hasBit(signature: string, bit: number): boolean {
+  return ((signature.charCodeAt(bit >>> 4) >>> (bit & 15)) & 1) === 1;
 }
 
 /** Whether nodes with signatures `a` and `b` peer through some peering. */
 export function signaturesPeer(a: string, b: string, peeringCount: number): boolean {
   for (let p = 0; p < peeringCount; p++) {
-    if (
-      (a.charCodeAt(2 * p) === 49 && b.charCodeAt(2 * p + 1) === 49) ||
-      (b.charCodeAt(2 * p) === 49 && a.charCodeAt(2 * p + 1) === 49)
-    ) {
+    if ((hasBit(a, 2 * p) && hasBit(b, 2 * p + 1)) || (hasBit(b, 2 * p) && hasBit(a, 2 * p + 1)))
       return true;
-    }
   }
   return false;
+}
+
+/** Whether a node with `signature` is on the node side (`peerSide` false) or peer side of peering `p`. */
+export function isOnSide(signature: string, p: number, peerSide: boolean): boolean {
+  return hasBit(signature, 2 * p + (peerSide ? 1 : 0));
 }

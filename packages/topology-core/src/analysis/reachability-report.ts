@@ -5,6 +5,7 @@ import { buildSessionGraph, type Entity, type SessionGraph } from "./session-gra
 
 /** A state's session graph and who learns whose routes. */
 export interface RouteView {
+  readonly state: ClusterSnapshot;
   readonly graph: SessionGraph;
   readonly reach: Uint8Array;
 }
@@ -20,7 +21,7 @@ export interface MissingRoutes {
 /** Builds the {@link RouteView} of a cluster state. */
 export function viewRoutes(state: ClusterSnapshot, cache?: AnalysisCache): RouteView {
   const graph = buildSessionGraph(state, cache === undefined ? {} : { cache });
-  return { graph, reach: computeReachability(graph) };
+  return { state, graph, reach: computeReachability(graph) };
 }
 
 /** Which ordered pairs of up nodes lack a route (ignoring entities in `down`). */
@@ -57,15 +58,19 @@ export function findMissingRoutes(
  * their (before, after) entity pair, so the comparison costs classes², not nodes².
  */
 export function findLostRoutes(before: RouteView, after: RouteView): MissingRoutes {
-  const groups = new Map<number, { b: number; a: number; members: string[] }>();
+  // Both views must be of states with the same nodes in the same order (a plan's steps never
+  // add, remove or reorder nodes).
+  const groups = new Map<number, { b: number; a: number; members: number[] }>();
   const nb = before.graph.entities.length;
-  for (const [node, b] of before.graph.entityOfNode) {
-    const a = after.graph.entityOfNode.get(node);
-    if (a === undefined) continue;
+  const count = Math.min(before.graph.entityOfIndex.length, after.graph.entityOfIndex.length);
+  for (let i = 0; i < count; i++) {
+    const b = before.graph.entityOfIndex[i] ?? -1;
+    const a = after.graph.entityOfIndex[i] ?? -1;
+    if (a < 0 || b < 0) continue;
     const id = a * nb + b;
     const group = groups.get(id);
-    if (group === undefined) groups.set(id, { b, a, members: [node] });
-    else group.members.push(node);
+    if (group === undefined) groups.set(id, { b, a, members: [i] });
+    else group.members.push(i);
   }
   const list = [...groups.values()];
   const na = after.graph.entities.length;
@@ -73,14 +78,16 @@ export function findLostRoutes(before: RouteView, after: RouteView): MissingRout
   let example: { from: string; to: string } | undefined;
   for (const p of list) {
     for (const q of list) {
-      const count =
+      const pairCount =
         p === q ? p.members.length * (p.members.length - 1) : p.members.length * q.members.length;
-      if (count === 0) continue;
+      if (pairCount === 0) continue;
       const had = before.reach[p.b * nb + q.b] === 1;
       const has = after.reach[p.a * na + q.a] === 1;
       if (!had || has) continue;
-      pairs += count;
-      example ??= { from: p.members[0] ?? "", to: (p === q ? p.members[1] : q.members[0]) ?? "" };
+      pairs += pairCount;
+      const nameOf = (index: number | undefined) =>
+        index === undefined ? "" : (after.state.nodes[index]?.name ?? "");
+      example ??= { from: nameOf(p.members[0]), to: nameOf(p === q ? p.members[1] : q.members[0]) };
     }
   }
   return example === undefined ? { pairs } : { pairs, example };
@@ -93,8 +100,7 @@ export function findFragileReflectors(view: RouteView): string[] {
     if (entity.kind !== "reflector") return;
     const down = new Set([index]);
     if (
-      findMissingRoutes({ graph: view.graph, reach: computeReachability(view.graph, down) }, down)
-        .pairs > 0
+      findMissingRoutes({ ...view, reach: computeReachability(view.graph, down) }, down).pairs > 0
     ) {
       fragile.push(entity.node);
     }

@@ -26,7 +26,8 @@ export interface SessionGraph {
   /** adjacency[i * n + j] = 1 when members of i and j peer; [i * n + i] = distinct members of class i peer. */
   readonly adjacency: Uint8Array;
   /** Node name → entity index, for nodes that are up (Ready). */
-  readonly entityOfNode: ReadonlyMap<string, number>;
+  /** Entity of each node, by its index in the state's `nodes`; -1 for nodes left out (NotReady). */
+  readonly entityOfIndex: Int32Array;
 }
 
 /** A reflector, or a class of interchangeable non-reflector nodes. */
@@ -58,27 +59,31 @@ export function buildSessionGraph(
 ): SessionGraph {
   const peerings = compilePeerings(state, options.cache);
   const membership = createCachedMembership(peerings, options.cache);
-  const reflectors: { node: string; clusterId: number; signature: string }[] = [];
-  const classes = new Map<string, string[]>();
-  for (const node of state.nodes) {
-    if (!node.ready && options.includeNotReady !== true) continue;
+  const reflectors: { node: string; clusterId: number; signature: string; index: number }[] = [];
+  const classes = new Map<string, { members: string[]; indexes: number[] }>();
+  state.nodes.forEach((node, index) => {
+    if (!node.ready && options.includeNotReady !== true) return;
     const signature = membership(node);
     if (isValidClusterId(node.routeReflectorClusterId)) {
       reflectors.push({
         node: node.name,
         clusterId: parseIpv4(node.routeReflectorClusterId) ?? 0,
         signature,
+        index,
       });
-      continue;
+      return;
     }
-    const members = classes.get(signature);
-    if (members === undefined) classes.set(signature, [node.name]);
-    else members.push(node.name);
-  }
+    const entry = classes.get(signature);
+    if (entry === undefined) classes.set(signature, { members: [node.name], indexes: [index] });
+    else {
+      entry.members.push(node.name);
+      entry.indexes.push(index);
+    }
+  });
 
   reflectors.sort((a, b) => compareStrings(a.node, b.node));
   const classEntries = [...classes.entries()].sort((a, b) =>
-    compareStrings(a[1][0] ?? "", b[1][0] ?? ""),
+    compareStrings(a[1].members[0] ?? "", b[1].members[0] ?? ""),
   );
   const entities: Entity[] = [
     ...reflectors.map((r) => ({
@@ -87,10 +92,10 @@ export function buildSessionGraph(
       clusterId: r.clusterId,
       size: 1 as const,
     })),
-    ...classEntries.map(([, members]) => ({
+    ...classEntries.map(([, entry]) => ({
       kind: "class" as const,
-      members,
-      size: members.length,
+      members: entry.members,
+      size: entry.members.length,
     })),
   ];
   const signatures = [
@@ -117,10 +122,10 @@ export function buildSessionGraph(
     }
   }
 
-  const entityOfNode = new Map<string, number>();
-  entities.forEach((entity, index) => {
-    if (entity.kind === "reflector") entityOfNode.set(entity.node, index);
-    else for (const member of entity.members) entityOfNode.set(member, index);
+  const entityOfIndex = new Int32Array(state.nodes.length).fill(-1);
+  reflectors.forEach((r, entity) => (entityOfIndex[r.index] = entity));
+  classEntries.forEach(([, entry], c) => {
+    for (const index of entry.indexes) entityOfIndex[index] = reflectors.length + c;
   });
-  return { entities, adjacency, entityOfNode };
+  return { entities, adjacency, entityOfIndex };
 }

@@ -1,4 +1,4 @@
-import { compilePeerings, createMembership } from "../analysis/peerings.js";
+import { compilePeerings, createMembership, isOnSide } from "../analysis/peerings.js";
 import type { ClusterSnapshot, NodeInfo } from "../model/cluster.js";
 
 /**
@@ -22,18 +22,17 @@ export function findSessionPartners(
     if (!include(node)) continue;
     const signature = signatures.get(node.name) ?? "";
     peerings.forEach((_, p) => {
-      if (signature.charAt(2 * p) === "1") sideMembers[p]?.push(node.name);
-      if (signature.charAt(2 * p + 1) === "1") peerMembers[p]?.push(node.name);
+      if (isOnSide(signature, p, false)) sideMembers[p]?.push(node.name);
+      if (isOnSide(signature, p, true)) peerMembers[p]?.push(node.name);
     });
   }
   for (const target of targets) {
     const signature = signatures.get(target) ?? "";
     const partners = result.get(target) ?? new Set<string>();
     peerings.forEach((_, p) => {
-      if (signature.charAt(2 * p) === "1")
+      if (isOnSide(signature, p, false))
         for (const name of peerMembers[p] ?? []) partners.add(name);
-      if (signature.charAt(2 * p + 1) === "1")
-        for (const name of sideMembers[p] ?? []) partners.add(name);
+      if (isOnSide(signature, p, true)) for (const name of sideMembers[p] ?? []) partners.add(name);
     });
     partners.delete(target);
   }

@@ -62,13 +62,19 @@ export function planSteps(
   cache: AnalysisCache = createAnalysisCache(),
 ): StepPlan {
   const steps: Step[] = [];
+  const indexOfNode = new Map(observed.nodes.map((node, i) => [node.name, i]));
+  /** A node of the current state by name (states keep the observed node order). */
+  const nodeNamed = (current: ClusterSnapshot, name: string): NodeInfo | undefined => {
+    const i = indexOfNode.get(name);
+    return i === undefined ? undefined : current.nodes[i];
+  };
   let state = observed;
   let view = viewRoutes(observed, cache);
   let refusal: Refusal | undefined;
 
   /** Simulates and checks a step; takes it and returns true unless it would lose routes. */
   const attempt = (step: Step): { taken: true } | { taken: false; lost: MissingRoutes } => {
-    const next = applyActions(state, step.actions);
+    const next = applyActions(state, step.actions, indexOfNode);
     const nextView = viewRoutes(next, cache);
     const lost = findLostRoutes(view, nextView);
     if (lost.pairs > 0) return { taken: false, lost };
@@ -579,18 +585,6 @@ function readPeerKeys(labels: Readonly<Record<string, string>>): string[] {
   }
   // Keys are decimal integers without leading zeros: shorter is smaller.
   return keys.length < 2 ? keys : keys.sort((a, b) => a.length - b.length || compareStrings(a, b));
-}
-
-const nodeIndexes = new WeakMap<ClusterSnapshot, Map<string, NodeInfo>>();
-
-/** Looks a node up by name, indexing each (immutable) state once. */
-function nodeNamed(state: ClusterSnapshot, name: string): NodeInfo | undefined {
-  let index = nodeIndexes.get(state);
-  if (index === undefined) {
-    index = new Map(state.nodes.map((node) => [node.name, node]));
-    nodeIndexes.set(state, index);
-  }
-  return index.get(name);
 }
 
 function sameLabels(
