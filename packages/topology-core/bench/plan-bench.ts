@@ -7,15 +7,19 @@
  */
 import {
   DEFAULT_POLICY,
-  PEER_LABEL_PREFIX,
   planCluster,
-  REFLECTOR_LABEL,
   type ClusterSnapshot,
   type NodeInfo,
   type Policy,
 } from "@rrfleet/topology-core";
-import { makeCluster, makeNodes, simulateSteps } from "@rrfleet/topology-core/testing";
-import { planBaseline, type BaselineAssignment } from "./baseline.ts";
+import {
+  countMovedClients,
+  makeCluster,
+  makeNodes,
+  readAssignment,
+  simulateSteps,
+} from "@rrfleet/topology-core/testing";
+import { planBaseline } from "./baseline.ts";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
 const POLICY: Policy = { ...DEFAULT_POLICY, topology: "multi", reflectorsPerNode: 2 };
@@ -43,47 +47,6 @@ function time(reps: number, fn: () => void): Timing {
 
 function converge(cluster: ClusterSnapshot): ClusterSnapshot {
   return simulateSteps(cluster, planCluster(cluster, POLICY, NOW).steps).at(-1) ?? cluster;
-}
-
-/** Client → sorted reflector node names, read from rrfleet's labels. */
-function assignmentOf(state: ClusterSnapshot): Map<string, string> {
-  const holder = new Map<string, string>();
-  for (const node of state.nodes) {
-    const key = node.labels[REFLECTOR_LABEL];
-    if (key !== undefined) holder.set(key, node.name);
-  }
-  const result = new Map<string, string>();
-  for (const node of state.nodes) {
-    const rrs: string[] = [];
-    for (const label of Object.keys(node.labels)) {
-      if (label.startsWith(PEER_LABEL_PREFIX))
-        rrs.push(holder.get(label.slice(PEER_LABEL_PREFIX.length)) ?? "?");
-    }
-    if (rrs.length > 0) result.set(node.name, rrs.sort().join(","));
-  }
-  return result;
-}
-
-function moved(
-  before: ReadonlyMap<string, string>,
-  after: ReadonlyMap<string, string>,
-  exclude: ReadonlySet<string>,
-): number {
-  let count = 0;
-  for (const [client, rrs] of before) {
-    if (exclude.has(client)) continue;
-    const now = after.get(client);
-    if (now !== undefined && now !== rrs) count++;
-  }
-  return count;
-}
-
-function baselineMoved(
-  before: BaselineAssignment,
-  after: BaselineAssignment,
-  exclude: ReadonlySet<string>,
-): number {
-  return moved(before.byClient, after.byClient, exclude);
 }
 
 interface Row {
@@ -119,7 +82,7 @@ for (const size of SIZES) {
   const reflectorNames = plan.routeReflectors.map((r) => r.node);
   const reflectorSet = new Set(reflectorNames);
   const clients = converged.nodes.filter((node) => !reflectorSet.has(node.name));
-  const start = assignmentOf(converged);
+  const start = readAssignment(converged);
 
   // Baseline on the same reflectors.
   const baselineTime = time(reps, () => planBaseline(fresh.nodes, reflectorNames, 2));
@@ -132,7 +95,7 @@ for (const size of SIZES) {
     nodes: converged.nodes.filter((x) => x !== victim),
   };
   const clientTime = time(reps, () => planCluster(withoutClient, POLICY, NOW));
-  const afterClient = assignmentOf(converge(withoutClient));
+  const afterClient = readAssignment(converge(withoutClient));
   const baseAfterClient = planBaseline(withoutClient.nodes, reflectorNames, 2);
 
   // Event 2: a reflector is lost (node deleted).
@@ -144,7 +107,7 @@ for (const size of SIZES) {
   };
   const reflectorTime = time(reps, () => planCluster(withoutReflector, POLICY, NOW));
   const replanned = planCluster(withoutReflector, POLICY, NOW);
-  const afterReflector = assignmentOf(
+  const afterReflector = readAssignment(
     simulateSteps(withoutReflector, replanned.steps).at(-1) ?? withoutReflector,
   );
   const newReflectors = replanned.routeReflectors.map((r) => r.node);
@@ -155,7 +118,7 @@ for (const size of SIZES) {
   const grown: ClusterSnapshot = { ...converged, nodes: [...converged.nodes, ...joiners] };
   const growthTime = time(reps, () => planCluster(grown, POLICY, NOW));
   const grownPlan = planCluster(grown, POLICY, NOW);
-  const afterGrowth = assignmentOf(simulateSteps(grown, grownPlan.steps).at(-1) ?? grown);
+  const afterGrowth = readAssignment(simulateSteps(grown, grownPlan.steps).at(-1) ?? grown);
   const baseAfterGrowth = planBaseline(
     grown.nodes,
     grownPlan.routeReflectors.map((r) => r.node),
@@ -196,20 +159,22 @@ for (const size of SIZES) {
     { label: "event: client removed — plan", rrfleet: ms(clientTime), baseline: "-" },
     {
       label: "  other clients moved",
-      rrfleet: n(moved(start, afterClient, new Set([victim.name]))),
-      baseline: n(baselineMoved(base, baseAfterClient, new Set([victim.name]))),
+      rrfleet: n(countMovedClients(start, afterClient, new Set([victim.name]))),
+      baseline: n(
+        countMovedClients(base.byClient, baseAfterClient.byClient, new Set([victim.name])),
+      ),
     },
     { label: "event: reflector lost — plan", rrfleet: ms(reflectorTime), baseline: "-" },
     {
       label: `  clients moved (it served ${n(lostClients)})`,
-      rrfleet: n(moved(start, afterReflector, none)),
-      baseline: n(baselineMoved(base, baseAfterReflector, none)),
+      rrfleet: n(countMovedClients(start, afterReflector, none)),
+      baseline: n(countMovedClients(base.byClient, baseAfterReflector.byClient, none)),
     },
     { label: `event: +${n(joiners.length)} nodes — plan`, rrfleet: ms(growthTime), baseline: "-" },
     {
       label: "  existing clients moved",
-      rrfleet: n(moved(start, afterGrowth, none)),
-      baseline: n(baselineMoved(base, baseAfterGrowth, none)),
+      rrfleet: n(countMovedClients(start, afterGrowth, none)),
+      baseline: n(countMovedClients(base.byClient, baseAfterGrowth.byClient, none)),
     },
     {
       label: "heap used after this size",

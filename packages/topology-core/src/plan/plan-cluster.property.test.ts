@@ -21,6 +21,7 @@ import {
   arbitraryPolicy,
   arbitraryRealisticCluster,
   countReflectorChanges,
+  readAssignment,
   simulateSteps,
 } from "../testing/index.js";
 import { planCluster, type Plan } from "./plan-cluster.js";
@@ -37,32 +38,13 @@ function planAndApply(cluster: ClusterSnapshot, policy: Policy) {
   return { plan, states, final: states[states.length - 1] ?? cluster };
 }
 
-/** Client → its reflectors (by node name), read from the cluster's labels. */
-function reflectorsByClient(state: ClusterSnapshot): Map<string, string> {
-  const holder = new Map<string, string>();
-  for (const node of state.nodes) {
-    const key = node.labels[REFLECTOR_LABEL];
-    if (key !== undefined) holder.set(key, node.name);
-  }
-  const result = new Map<string, string>();
-  for (const node of state.nodes) {
-    const names = Object.keys(node.labels)
-      .map(keyOfPeerLabel)
-      .filter((k): k is string => k !== undefined)
-      .map((k) => holder.get(k) ?? `?${k}`)
-      .sort();
-    result.set(node.name, names.join(","));
-  }
-  return result;
-}
-
 function movedClients(
   before: ClusterSnapshot,
   after: ClusterSnapshot,
   ignore: ReadonlySet<string>,
 ): string[] {
-  const a = reflectorsByClient(before);
-  const b = reflectorsByClient(after);
+  const a = readAssignment(before);
+  const b = readAssignment(after);
   return [...b.keys()].filter(
     (name) => !ignore.has(name) && a.has(name) && a.get(name) !== b.get(name),
   );

@@ -7,17 +7,11 @@
  * `global()` is rejected, because it has no meaning for the node selectors modelled here.
  */
 
+import type { Selector } from "./selector.js";
 import { SelectorSyntaxError } from "./selector-syntax-error.js";
 
-/** A parsed Calico selector, compiled to decide which label sets it selects; its members never throw. */
-export interface CalicoSelector {
-  /** The string it was parsed from. */
-  readonly source: string;
-  /** The label keys the selector reads, sorted and deduplicated (for memoising evaluations). */
-  readonly keys: readonly string[];
-  /** Decides whether a resource with `labels` is selected; never throws. */
-  readonly matches: (labels: Readonly<Record<string, string>>) => boolean;
-}
+/** A parsed Calico selector, compiled; its members never throw. */
+export type CalicoSelector = Selector;
 
 type Labels = Readonly<Record<string, string>>;
 type Matcher = (labels: Labels) => boolean;

@@ -1,3 +1,4 @@
+export * from "./selector.js";
 export {
   allCalicoSelector,
   parseCalicoSelector,

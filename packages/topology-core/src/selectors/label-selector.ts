@@ -7,17 +7,11 @@
  */
 
 import { validateLabelKey, validateLabelValue } from "./label-names.js";
+import type { Selector } from "./selector.js";
 import { SelectorSyntaxError } from "./selector-syntax-error.js";
 
-/** A parsed Kubernetes label selector, compiled to decide which label sets it selects; its members never throw. */
-export interface LabelSelector {
-  /** The string it was parsed from. */
-  readonly source: string;
-  /** Every label key the selector reads, sorted and deduplicated. */
-  readonly keys: readonly string[];
-  /** Decides whether `labels` satisfies every requirement; never throws. */
-  readonly matches: (labels: Readonly<Record<string, string>>) => boolean;
-}
+/** A parsed Kubernetes label selector, compiled; its members never throw. */
+export type LabelSelector = Selector;
 
 type Labels = Readonly<Record<string, string>>;
 type Matcher = (labels: Labels) => boolean;
