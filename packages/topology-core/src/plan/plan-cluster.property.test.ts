@@ -11,7 +11,6 @@ import {
   CLUSTER_ID_ANNOTATION,
   isOwnedByRrfleet,
   LABEL_PREFIX,
-  keyOfPeerLabel,
   REFLECTOR_LABEL,
 } from "../model/names.js";
 import type { Policy } from "../policy/policy.js";
