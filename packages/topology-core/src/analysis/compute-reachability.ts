@@ -25,66 +25,78 @@ export function computeReachability(
   const { entities, adjacency } = graph;
   const n = entities.length;
   const reach = new Uint8Array(n * n);
-  const reflectorCount = entities.findIndex((e) => e.kind === "class");
-  const rrCount = reflectorCount === -1 ? n : reflectorCount;
-  const clusterIdOf = (i: number): number | undefined => {
-    const e = entities[i];
-    return e?.kind === "reflector" ? e.clusterId : undefined;
-  };
-  const isClientOf = (reflector: number, peer: number): boolean =>
-    clusterIdOf(peer) !== clusterIdOf(reflector);
+  const firstClass = entities.findIndex((e) => e.kind === "class");
+  const rrCount = firstClass === -1 ? n : firstClass;
+  const isDown = new Uint8Array(n);
+  for (const d of down) if (d >= 0 && d < n) isDown[d] = 1;
 
-  // Per-origin scratch state for reflectors.
-  const clusterList: (readonly number[] | undefined)[] = new Array<readonly number[] | undefined>(
-    rrCount,
-  );
+  // Cluster IDs renumbered densely, so a cluster list is a bitset (words of 32 bits) plus a length.
+  const dense = new Map<number, number>();
+  const idOf = new Int32Array(rrCount);
+  for (let r = 0; r < rrCount; r++) {
+    const e = entities[r];
+    const clusterId = e?.kind === "reflector" ? e.clusterId : 0;
+    let id = dense.get(clusterId);
+    if (id === undefined) dense.set(clusterId, (id = dense.size));
+    idOf[r] = id;
+  }
+  const words = Math.max(1, Math.ceil(dense.size / 32));
+  const hasId = (list: Uint32Array, at: number, id: number): boolean =>
+    ((list[at * words + (id >>> 5)] ?? 0) & (1 << (id & 31))) !== 0;
+  /** A peer is a client of a reflector when their cluster IDs differ (non-reflectors have none). */
+  const isClientOf = (reflector: number, peer: number): boolean =>
+    peer >= rrCount || idOf[peer] !== idOf[reflector];
+
+  // Per-origin scratch state for reflectors: best route's cluster list, its length (-1: none),
+  // whether it came from a client, and who sent it.
+  const clusterList = new Uint32Array(rrCount * words);
+  const length = new Int32Array(rrCount);
   const fromClient = new Uint8Array(rrCount);
   const sender = new Int32Array(rrCount);
 
   for (let origin = 0; origin < n; origin++) {
-    if (down.has(origin)) continue;
-    clusterList.fill(undefined);
+    if (isDown[origin] === 1) continue;
+    length.fill(-1);
     // Layer 0: the origin's own peers.
     let layer: number[] = [];
     for (let r = 0; r < rrCount; r++) {
-      if (r === origin || down.has(r) || adjacency[origin * n + r] !== 1) continue;
-      clusterList[r] = [];
+      if (r === origin || isDown[r] === 1 || adjacency[origin * n + r] !== 1) continue;
+      clusterList.fill(0, r * words, (r + 1) * words);
+      length[r] = 0;
       fromClient[r] = isClientOf(r, origin) ? 1 : 0;
       sender[r] = origin;
       layer.push(r);
     }
     // Layer k → k+1: reflection between reflectors.
-    while (layer.length > 0) {
+    for (let depth = 1; layer.length > 0; depth++) {
       const next: number[] = [];
       for (const r of layer) {
-        const list = clusterList[r] ?? [];
-        const rId = clusterIdOf(r) ?? 0;
+        const rId = idOf[r] ?? 0;
         for (let m = 0; m < rrCount; m++) {
-          if (m === r || m === origin || down.has(m) || adjacency[r * n + m] !== 1) continue;
+          if (m === r || m === origin || isDown[m] === 1 || adjacency[r * n + m] !== 1) continue;
           if (fromClient[r] !== 1 && !isClientOf(r, m)) continue;
-          const mId = clusterIdOf(m) ?? 0;
-          if (mId === rId || list.includes(mId)) continue; // cluster-list loop
-          const current = clusterList[m];
-          const length = list.length + 1;
-          if (
-            current !== undefined &&
-            (current.length < length || (current.length === length && (sender[m] ?? 0) <= r))
-          ) {
+          const mId = idOf[m] ?? 0;
+          if (mId === rId || hasId(clusterList, r, mId)) continue; // cluster-list loop
+          const current = length[m] ?? -1;
+          if (current !== -1 && (current < depth || (current === depth && (sender[m] ?? 0) <= r)))
             continue;
-          }
-          if (current === undefined || current.length > length) next.push(m);
-          clusterList[m] = [rId, ...list];
+          if (current === -1) next.push(m);
+          for (let w = 0; w < words; w++)
+            clusterList[m * words + w] = clusterList[r * words + w] ?? 0;
+          clusterList[m * words + (rId >>> 5)] =
+            (clusterList[m * words + (rId >>> 5)] ?? 0) | (1 << (rId & 31));
+          length[m] = depth;
           fromClient[m] = isClientOf(m, r) ? 1 : 0;
           sender[m] = r;
         }
       }
-      layer = [...new Set(next)].sort((a, b) => a - b);
+      layer = next.sort((a, b) => a - b);
     }
     // Receivers.
     for (let e = 0; e < n; e++) {
-      if (down.has(e)) continue;
+      if (isDown[e] === 1) continue;
       if (e < rrCount) {
-        if (e !== origin && clusterList[e] !== undefined) reach[origin * n + e] = 1;
+        if (e !== origin && (length[e] ?? -1) >= 0) reach[origin * n + e] = 1;
         continue;
       }
       if (adjacency[origin * n + e] === 1) {
@@ -92,7 +104,7 @@ export function computeReachability(
         continue;
       }
       for (let r = 0; r < rrCount; r++) {
-        if (clusterList[r] !== undefined && adjacency[r * n + e] === 1) {
+        if ((length[r] ?? -1) >= 0 && adjacency[r * n + e] === 1) {
           reach[origin * n + e] = 1;
           break;
         }

@@ -89,19 +89,17 @@ export function createMembership(peerings: readonly Peering[]): (node: NodeInfo)
   const chars = Math.max(1, Math.ceil((2 * peerings.length) / 16));
   const codes = new Array<number>(chars).fill(0);
   // Selector results depend only on the values of the keys selectors read: memoise on those.
-  const keys = [
-    ...new Set(
-      peerings.flatMap((p) => [
-        ...(typeof p.side === "string" ? [] : p.side.keys),
-        ...p.peers.keys,
-      ]),
-    ),
-  ];
+  // The projection walks the node's own labels (usually fewer than the keys selectors read).
+  const keys = new Set(
+    peerings.flatMap((p) => [...(typeof p.side === "string" ? [] : p.side.keys), ...p.peers.keys]),
+  );
   const named = peerings.some((p) => typeof p.side === "string");
   const byProjection = new Map<string, string>();
   return (node) => {
-    let projection = named ? `${node.name}\u0000` : "";
-    for (const key of keys) projection += `${node.labels[key] ?? "\u0001"}\u0000`;
+    let projection = named ? `${node.name}\u0001` : "";
+    for (const key in node.labels) {
+      if (keys.has(key)) projection += `${key}\u0000${node.labels[key] ?? ""}\u0000`;
+    }
     let signature = byProjection.get(projection);
     if (signature !== undefined) return signature;
     codes.fill(0);

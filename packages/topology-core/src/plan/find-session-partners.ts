@@ -1,4 +1,9 @@
-import { compilePeerings, createMembership, isOnSide } from "../analysis/peerings.js";
+import {
+  compilePeerings,
+  createCachedMembership,
+  isOnSide,
+  type AnalysisCache,
+} from "../analysis/peerings.js";
 import type { ClusterSnapshot, NodeInfo } from "../model/cluster.js";
 
 /**
@@ -10,11 +15,12 @@ export function findSessionPartners(
   state: ClusterSnapshot,
   targets: readonly string[],
   include: (node: NodeInfo) => boolean,
+  cache?: AnalysisCache,
 ): Map<string, Set<string>> {
   const result = new Map<string, Set<string>>(targets.map((t) => [t, new Set<string>()]));
   if (targets.length === 0) return result;
-  const peerings = compilePeerings(state);
-  const membership = createMembership(peerings);
+  const peerings = compilePeerings(state, cache);
+  const membership = createCachedMembership(peerings, cache);
   const signatures = new Map(state.nodes.map((node) => [node.name, membership(node)]));
   const sideMembers = peerings.map(() => [] as string[]);
   const peerMembers = peerings.map(() => [] as string[]);

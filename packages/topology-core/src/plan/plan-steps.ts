@@ -92,7 +92,13 @@ export function planSteps(
       refusal = { reason: "WouldLoseRoutes", description: step.description, lost: result.lost };
     return result.taken;
   };
-  const peerKeysOf = readPeerKeys;
+  const keyMemo = new WeakMap<object, string[]>();
+  /** rrfleet client keys on a node, memoised per labels object (states share unpatched ones). */
+  const peerKeysOf = (labels: Readonly<Record<string, string>>): string[] => {
+    let keys = keyMemo.get(labels);
+    if (keys === undefined) keyMemo.set(labels, (keys = readPeerKeys(labels)));
+    return keys;
+  };
   const desiredKeysOf = (name: string): readonly string[] => desired.peerKeys.get(name) ?? NO_KEYS;
   const reflectorKeys = new Map(desired.reflectors.map((r) => [r.key, r.node]));
   // Only nodes whose rrfleet labels or reflector annotation differ from the design take part in
@@ -320,6 +326,7 @@ export function planSteps(
       desired.reflectors
         .filter((r) => nodeNamed(state, r.node)?.routeReflectorClusterId !== r.clusterId)
         .map((r) => r.node),
+      cache,
     ),
     promotionStep,
     false,
@@ -398,11 +405,11 @@ export function planSteps(
       .filter((node) => isReflectorNow(node) && !desired.clusterIds.has(node.name))
       .map((node) => node.name);
     takeInWaves(
-      groupIntoWaves(leaving, findSessionPartners(state, leaving, isClientNow)),
+      groupIntoWaves(leaving, findSessionPartners(state, leaving, isClientNow, cache)),
       demotionStep,
       true,
     );
-    takeInWaves(promotionWaves(state, deferred), promotionStep, true);
+    takeInWaves(promotionWaves(state, deferred, cache), promotionStep, true);
     if (!peeringsRemoved) removePeerings(true);
   }
 
@@ -430,11 +437,15 @@ export function planSteps(
  * promoted alone would leave the mesh with nobody to reflect its own routes: promote them all
  * together. With the mesh off, waves keep each client to one changed reflector session per step.
  */
-function promotionWaves(state: ClusterSnapshot, names: readonly string[]): string[][] {
+function promotionWaves(
+  state: ClusterSnapshot,
+  names: readonly string[],
+  cache: AnalysisCache,
+): string[][] {
   if (names.length === 0) return [];
   return state.bgpConfiguration.nodeToNodeMeshEnabled
     ? [[...names]]
-    : groupIntoWaves(names, findSessionPartners(state, names, isClientNow));
+    : groupIntoWaves(names, findSessionPartners(state, names, isClientNow, cache));
 }
 
 function fail(): never {
