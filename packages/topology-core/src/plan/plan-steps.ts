@@ -44,13 +44,16 @@ const MESH_ONLY_FIELDS = ["nodeMeshMaxRestartTime", "nodeMeshPassword"] as const
  * Orders the changes from `observed` to `desired` make-before-break:
  *
  *  0. mesh back on first, if no reflector can serve (fail-safe);
- *  1. prepare: create/repair rrfleet BGPPeers, label new reflectors, pre-peer clients with
- *     reflectors that are not promoted yet (sessions to a plain node change no client's reflectors);
+ *  1. prepare: create/repair rrfleet BGPPeers, label new reflectors (moving a leaving node off a
+ *     designed key), pre-peer clients with reflectors not promoted yet (sessions to a plain node
+ *     change no client's reflectors);
+ *  1b. demote leaving reflectors that shadow a designed cluster ID, where that alone is safe;
  *  2. add the remaining client peerings, one new reflector per client per step;
- *  3. promote (annotate) reflectors in waves that never touch a client twice in one step;
+ *  3. promote (annotate) reflectors: together while the mesh is on, in waves that touch each
+ *     client once while it is off; a promotion that would lose routes now waits for step 6;
  *  4. mesh off, once reflectors carry every route;
- *  5. remove old client peerings, one per client per step;
- *  6. demote reflectors that go, in waves;
+ *  5. remove old client peerings, one per client per step (retried after step 6 if refused);
+ *  6. demote reflectors that go, in waves; then the promotions and removals that waited;
  *  7. delete BGPPeers nobody uses.
  *
  * Every step is simulated and checked by the reachability analysis; a step that would lose a route
