@@ -95,13 +95,7 @@ export function planSteps(
       refusal = { reason: "WouldLoseRoutes", description: step.description, lost: result.lost };
     return result.taken;
   };
-  const keyMemo = new WeakMap<object, string[]>();
-  /** rrfleet client keys on a node, memoised per labels object (states share unpatched ones). */
-  const peerKeysOf = (labels: Readonly<Record<string, string>>): string[] => {
-    let keys = keyMemo.get(labels);
-    if (keys === undefined) keyMemo.set(labels, (keys = readPeerKeys(labels)));
-    return keys;
-  };
+  const peerKeysOf = readPeerKeys;
   const desiredKeysOf = (name: string): readonly string[] => desired.peerKeys.get(name) ?? NO_KEYS;
   const reflectorKeys = new Map(desired.reflectors.map((r) => [r.key, r.node]));
   // Only nodes whose rrfleet labels or reflector annotation differ from the design take part in
@@ -533,9 +527,13 @@ function createStepBuilder(): StepBuilder {
   const labels = new Map<string, Record<string, string | null>>();
   const annotations = new Map<string, Record<string, string | null>>();
   const others: Action[] = [];
+  const order: string[] = []; // nodes in the order the step first touched them (deterministic)
   const entry = (map: Map<string, Record<string, string | null>>, node: string) => {
     let record = map.get(node);
-    if (record === undefined) map.set(node, (record = {}));
+    if (record === undefined) {
+      if (!labels.has(node) && !annotations.has(node)) order.push(node);
+      map.set(node, (record = {}));
+    }
     return record;
   };
   return {
@@ -549,8 +547,7 @@ function createStepBuilder(): StepBuilder {
       others.push(action);
     },
     build(reason, description, waitForSessions) {
-      const names = [...new Set([...labels.keys(), ...annotations.keys()])].sort(compareStrings);
-      const nodeActions: Action[] = names.map((name) => {
+      const nodeActions: Action[] = order.map((name) => {
         const l = labels.get(name);
         const a = annotations.get(name);
         return {

@@ -257,29 +257,41 @@ export function assignClients(
   // 3. Fill open slots in rounds (every client's first open slot, then every client's second...),
   // best tier and weight first: up and under the placement bound, up and under the hard bound,
   // then (only when no up reflector is a candidate) any, then the least loaded.
-  const best = (
-    ci: number,
-    candidates: readonly number[],
-    upOnly: boolean,
-    bound: number,
-  ): number => {
-    let pick = -1;
-    let pickTier = 0;
-    let pickWeight = 0;
+  /**
+   * The open candidate that ranks first by (tier, weight) among those under the placement
+   * bound; failing that, under the hard bound; failing that, any. One pass over the candidates.
+   */
+  const choose = (ci: number, candidates: readonly number[], upOnly: boolean): number => {
+    const pick = [-1, -1, -1];
+    const pickTier = [0, 0, 0];
+    const pickWeight = [0, 0, 0];
     for (const gi of candidates) {
       if (holds(ci, gi)) continue;
       if (upOnly && groups[gi]?.up !== true) continue;
-      if (!fits(gi, bound)) continue;
+      let heaviest = 0;
+      for (const m of groups[gi]?.members ?? []) heaviest = Math.max(heaviest, load[m] ?? 0);
       const tier = tierOf(ci, gi);
-      if (pick >= 0 && tier > pickTier) continue;
       const w = weight(ci, gi);
-      if (pick < 0 || tier < pickTier || w > pickWeight) {
-        pick = gi;
-        pickTier = tier;
-        pickWeight = w;
+      const level = heaviest < placementLoad ? 0 : heaviest < maxLoad ? 1 : 2;
+      for (let l = level; l < 3; l++) {
+        const current = pick[l] ?? -1;
+        const currentTier = pickTier[l] ?? 0;
+        if (
+          current < 0 ||
+          tier < currentTier ||
+          (tier === currentTier && w > (pickWeight[l] ?? 0))
+        ) {
+          pick[l] = gi;
+          pickTier[l] = tier;
+          pickWeight[l] = w;
+        }
       }
     }
-    return pick;
+    return (pick[0] ?? -1) >= 0
+      ? (pick[0] ?? -1)
+      : (pick[1] ?? -1) >= 0
+        ? (pick[1] ?? -1)
+        : (pick[2] ?? -1);
   };
   for (let open = true; open;) {
     open = false;
@@ -287,9 +299,7 @@ export function assignClients(
       const plan = plans[ci];
       if (plan === undefined || (chosenCount[ci] ?? 0) >= plan.free) continue;
       const upOnly = plan.candidates.some((gi) => groups[gi]?.up === true && !holds(ci, gi));
-      let pick = best(ci, plan.candidates, upOnly, placementLoad);
-      if (pick < 0) pick = best(ci, plan.candidates, upOnly, maxLoad);
-      if (pick < 0) pick = best(ci, plan.candidates, upOnly, Number.POSITIVE_INFINITY);
+      const pick = choose(ci, plan.candidates, upOnly);
       if (pick < 0) continue;
       take(ci, pick);
       open ||= (chosenCount[ci] ?? 0) < plan.free;
