@@ -103,31 +103,56 @@ const bgpConfigurationSchema = z.looseObject({
  * Accepts `List` and `NodeList`; every item must be a Node.
  */
 export function projectNodeList(input: unknown): Projection<NodeInfo[]> {
-  return projectList(input, "Node", nodeSchema, (node) => {
-    const ready = node.status?.conditions?.find((c) => c.type === "Ready");
-    const clusterId = node.metadata.annotations?.[CLUSTER_ID_ANNOTATION];
-    const taints: Taint[] = (node.spec?.taints ?? []).map((t) => ({
-      key: t.key,
-      effect: t.effect,
-    }));
-    return {
-      name: node.metadata.name,
-      labels: node.metadata.labels ?? {},
-      ready: ready?.status === "True",
-      unschedulable: node.spec?.unschedulable === true,
-      taints,
-      ...(clusterId === undefined ? {} : { routeReflectorClusterId: clusterId }),
-      ...(ready?.lastTransitionTime === undefined
-        ? {}
-        : { readyTransitionTime: ready.lastTransitionTime }),
-      ...(node.metadata.creationTimestamp === undefined
-        ? {}
-        : { creationTimestamp: node.metadata.creationTimestamp }),
-      ...(node.metadata.resourceVersion === undefined
-        ? {}
-        : { resourceVersion: node.metadata.resourceVersion }),
-    };
-  });
+  return projectList(input, "Node", nodeSchema, toNodeInfo);
+}
+
+/** Projects one Node (as a watch event or a GET returns it) to what the planner reads. */
+export function projectNode(input: unknown): Projection<NodeInfo> {
+  return projectObject(input, nodeSchema, toNodeInfo);
+}
+
+function toNodeInfo(node: z.infer<typeof nodeSchema>): NodeInfo {
+  const ready = node.status?.conditions?.find((c) => c.type === "Ready");
+  const clusterId = node.metadata.annotations?.[CLUSTER_ID_ANNOTATION];
+  const taints: Taint[] = (node.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect }));
+  return {
+    name: node.metadata.name,
+    labels: node.metadata.labels ?? {},
+    ready: ready?.status === "True",
+    unschedulable: node.spec?.unschedulable === true,
+    taints,
+    ...(clusterId === undefined ? {} : { routeReflectorClusterId: clusterId }),
+    ...(ready?.lastTransitionTime === undefined
+      ? {}
+      : { readyTransitionTime: ready.lastTransitionTime }),
+    ...(node.metadata.creationTimestamp === undefined
+      ? {}
+      : { creationTimestamp: node.metadata.creationTimestamp }),
+    ...(node.metadata.resourceVersion === undefined
+      ? {}
+      : { resourceVersion: node.metadata.resourceVersion }),
+  };
+}
+
+/** Projects one Calico BGPPeer (as a watch event or a GET returns it). */
+export function projectBgpPeer(input: unknown): Projection<BgpPeerInfo> {
+  return projectObject(input, bgpPeerSchema, toBgpPeerInfo);
+}
+
+function toBgpPeerInfo(peer: z.infer<typeof bgpPeerSchema>): BgpPeerInfo {
+  const spec = peer.spec ?? {};
+  return {
+    name: peer.metadata.name,
+    labels: peer.metadata.labels ?? {},
+    ...(spec.node === undefined ? {} : { node: spec.node }),
+    ...(spec.nodeSelector === undefined ? {} : { nodeSelector: spec.nodeSelector }),
+    ...(spec.peerSelector === undefined ? {} : { peerSelector: spec.peerSelector }),
+    ...(spec.peerIP === undefined ? {} : { peerIP: spec.peerIP }),
+    ...(spec.asNumber === undefined ? {} : { asNumber: spec.asNumber }),
+    ...(peer.metadata.resourceVersion === undefined
+      ? {}
+      : { resourceVersion: peer.metadata.resourceVersion }),
+  };
 }
 
 /** Projects a List of Calico BGPPeers; also reports the apiVersion they are served as. */
@@ -137,19 +162,7 @@ export function projectBgpPeerList(
   let apiVersion: CalicoApiVersion | undefined;
   const result = projectList(input, "BGPPeer", bgpPeerSchema, (peer) => {
     apiVersion ??= peer.apiVersion;
-    const spec = peer.spec ?? {};
-    return {
-      name: peer.metadata.name,
-      labels: peer.metadata.labels ?? {},
-      ...(spec.node === undefined ? {} : { node: spec.node }),
-      ...(spec.nodeSelector === undefined ? {} : { nodeSelector: spec.nodeSelector }),
-      ...(spec.peerSelector === undefined ? {} : { peerSelector: spec.peerSelector }),
-      ...(spec.peerIP === undefined ? {} : { peerIP: spec.peerIP }),
-      ...(spec.asNumber === undefined ? {} : { asNumber: spec.asNumber }),
-      ...(peer.metadata.resourceVersion === undefined
-        ? {}
-        : { resourceVersion: peer.metadata.resourceVersion }),
-    };
+    return toBgpPeerInfo(peer);
   });
   return result.ok ? { ok: true, value: { peers: result.value, apiVersion } } : result;
 }
@@ -243,6 +256,17 @@ function projectList<S extends z.ZodType, T>(
     values.push(value);
   });
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: values };
+}
+
+function projectObject<S extends z.ZodType, T>(
+  input: unknown,
+  schema: S,
+  project: (item: z.infer<S>) => T,
+): Projection<T> {
+  const parsed = schema.safeParse(input);
+  return parsed.success
+    ? { ok: true, value: project(parsed.data) }
+    : { ok: false, issues: toIssues(parsed.error, "") };
 }
 
 function toIssues(error: z.ZodError, prefix: string): ObjectIssue[] {
