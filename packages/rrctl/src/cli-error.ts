@@ -3,8 +3,12 @@
  * their contents) becomes a `CliError`; anything else is an internal error (exit 1).
  */
 
-/** What kind of mistake: `UsageError` for arguments, `InputError` for files and their contents. */
-export type CliErrorCode = "UsageError" | "InputError";
+/**
+ * What kind of mistake: `UsageError` for arguments, `InputError` for files and their contents,
+ * `ClusterError` for a live cluster the user must fix access to (kubeconfig, context, RBAC,
+ * reachability) or whose objects cannot be read.
+ */
+export type CliErrorCode = "UsageError" | "InputError" | "ClusterError";
 
 /** One problem at a field path (the shape topology-core's parsers return). */
 export interface FieldIssue {
@@ -20,7 +24,7 @@ const WHOLE_DOCUMENT_PATHS = new Set(["", "(document)", "(policy)"]);
 
 /**
  * A user mistake, with a message fit to print after `rrctl <command>: ` (possibly several lines,
- * never a stack trace). Both codes exit with status 2.
+ * never a stack trace). Every code exits with status 2.
  */
 export class CliError extends Error {
   override readonly name = "CliError";

@@ -100,6 +100,7 @@ function exitCodeOf(code: CliErrorCode): number {
   switch (code) {
     case "UsageError":
     case "InputError":
+    case "ClusterError":
       return 2;
   }
 }

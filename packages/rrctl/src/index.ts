@@ -6,3 +6,4 @@ export * from "./load-cluster-snapshot.js";
 export * from "./load-policy.js";
 export * from "./parse-timestamp.js";
 export * from "./plan-command.js";
+export * from "./read-live-cluster.js";

@@ -5,8 +5,12 @@ import { realpathSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { runCli, type CliIo } from "./cli.js";
+import { readLiveCluster } from "./read-live-cluster.js";
 
-/** Runs rrctl against the real process (argv, stdio, files, wall clock) and sets the exit code. */
+/**
+ * Runs rrctl against the real process (argv, stdio, files, live clusters, wall clock) and sets
+ * the exit code.
+ */
 export async function main(): Promise<void> {
   // `rrctl plan | head` closes stdout early: stop quietly instead of dying with a stack trace.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -17,6 +21,7 @@ export async function main(): Promise<void> {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     readFile: (path) => readFile(path, "utf8"),
+    readCluster: readLiveCluster,
     now: () => new Date(),
     debug: process.env["RRFLEET_DEBUG"] === "1",
   };

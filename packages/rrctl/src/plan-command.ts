@@ -1,27 +1,49 @@
-import { planCluster } from "@rrfleet/topology-core";
+import { KubeError } from "@rrfleet/kube";
+import { planCluster, type ClusterSnapshot } from "@rrfleet/topology-core";
 import { CliError } from "./cli-error.js";
 import { formatPlanText } from "./format-plan-text.js";
-import { loadClusterSnapshot } from "./load-cluster-snapshot.js";
+import { loadClusterSnapshot, type SnapshotFiles } from "./load-cluster-snapshot.js";
 import { loadPolicy } from "./load-policy.js";
 import { parseCommandLine } from "./parse-command-line.js";
 import { parseTimestamp } from "./parse-timestamp.js";
 import type { ReadFile } from "./read-text-file.js";
 
+/** The cluster `rrctl plan --kubeconfig FILE [--context NAME]` reads. */
+export interface LiveClusterTarget {
+  readonly kubeconfigPath: string;
+  /** Default: the kubeconfig's current-context. */
+  readonly context?: string;
+}
+
+/**
+ * Reads a live cluster's snapshot, read-only. Throws `KubeError` (from `@rrfleet/kube`) for
+ * problems with the kubeconfig, the connection, RBAC or the objects.
+ */
+export type ReadCluster = (target: LiveClusterTarget) => Promise<ClusterSnapshot>;
+
 /** What `rrctl plan` needs from the outside world. */
 export interface PlanCommandIo {
   readonly readFile: ReadFile;
+  /** Used only with `--kubeconfig`. */
+  readonly readCluster: ReadCluster;
   /** The wall clock, used only when `--now` is not given. */
   readonly now: () => Date;
 }
 
 /** `rrctl plan --help`. */
 export const PLAN_USAGE = `Usage: rrctl plan --nodes FILE [options]
+       rrctl plan --kubeconfig FILE [--context NAME] [options]
 
 Plans a Calico route-reflector topology for one cluster and prints the ordered, safety-checked
-steps that reach it. Reads Kubernetes List JSON as kubectl prints it; changes nothing anywhere.
+steps that reach it. Reads Kubernetes List JSON as kubectl prints it, or the live cluster;
+changes nothing anywhere.
 
 Options:
-  --nodes FILE              kubectl get nodes -o json (required)
+  --kubeconfig FILE         read the cluster live instead of from files (read-only: it needs
+                            list on nodes, bgppeers and bgpconfigurations and get on
+                            clusterinformations); not with --nodes, --bgppeers, --bgpconfigurations
+  --context NAME            the kubeconfig context (default: its current-context)
+  --nodes FILE              kubectl get nodes -o json (required without --kubeconfig)
   --bgppeers FILE           kubectl get bgppeers.crd.projectcalico.org -o json
                             (default: the cluster has no BGPPeers)
   --bgpconfigurations FILE  kubectl get bgpconfigurations.crd.projectcalico.org -o json
@@ -32,7 +54,8 @@ Options:
                             a time zone, e.g. 2026-11-28T00:00:00Z (default: the current time)
   -h, --help                show this help
 
-Exit status: 0 planned, 2 bad arguments or input (nothing on stdout), 1 internal error.
+Exit status: 0 planned, 2 bad arguments or input, or a cluster that cannot be read (kubeconfig,
+context, access, RBAC; nothing on stdout), 1 internal error.
 `;
 
 const OUTPUTS = ["text", "json"] as const;
@@ -47,6 +70,8 @@ export async function runPlanCommand(args: readonly string[], io: PlanCommandIo)
   const { values } = parseCommandLine({
     args: [...args],
     options: {
+      kubeconfig: { type: "string" },
+      context: { type: "string" },
       nodes: { type: "string" },
       bgppeers: { type: "string" },
       bgpconfigurations: { type: "string" },
@@ -61,14 +86,28 @@ export async function runPlanCommand(args: readonly string[], io: PlanCommandIo)
   });
   if (values.help === true) return PLAN_USAGE;
 
-  const nodes = requireNodesPath(values.nodes);
-  const bgpPeers = optionalPath("--bgppeers", values.bgppeers);
-  const bgpConfigurations = optionalPath("--bgpconfigurations", values.bgpconfigurations);
+  const kubeconfig = optionalPath("--kubeconfig", values.kubeconfig);
+  if (kubeconfig === undefined && values.context !== undefined) {
+    throw new CliError("UsageError", "--context needs --kubeconfig");
+  }
+  const source: SnapshotSource =
+    kubeconfig === undefined
+      ? {
+          files: {
+            nodes: requireNodesPath(values.nodes),
+            bgpPeers: optionalPath("--bgppeers", values.bgppeers),
+            bgpConfigurations: optionalPath("--bgpconfigurations", values.bgpconfigurations),
+          },
+        }
+      : { live: liveTarget(kubeconfig, values) };
   const policyPath = optionalPath("--policy", values.policy);
   const output = parseOutput(values.output ?? "text");
   const now = values.now === undefined ? io.now() : parseNow(values.now);
 
-  const snapshot = await loadClusterSnapshot({ nodes, bgpPeers, bgpConfigurations }, io.readFile);
+  const snapshot =
+    "live" in source
+      ? await readLive(source.live, io.readCluster)
+      : await loadClusterSnapshot(source.files, io.readFile);
   const policy = await loadPolicy(policyPath, io.readFile);
   const plan = planCluster(snapshot, policy, now);
   switch (output) {
@@ -76,6 +115,52 @@ export async function runPlanCommand(args: readonly string[], io: PlanCommandIo)
       return `${JSON.stringify(plan, null, 2)}\n`;
     case "text":
       return formatPlanText(plan);
+  }
+}
+
+/** Where the snapshot comes from: List JSON files, or the live cluster. */
+type SnapshotSource = { readonly files: SnapshotFiles } | { readonly live: LiveClusterTarget };
+
+/** Flags that read files, which `--kubeconfig` replaces. */
+const FILE_FLAGS = ["nodes", "bgppeers", "bgpconfigurations"] as const;
+
+function liveTarget(
+  kubeconfigPath: string,
+  values: Partial<Record<(typeof FILE_FLAGS)[number] | "context", string | boolean>>,
+): LiveClusterTarget {
+  const given = FILE_FLAGS.filter((flag) => values[flag] !== undefined).map((flag) => `--${flag}`);
+  if (given.length > 0) {
+    throw new CliError(
+      "UsageError",
+      `--kubeconfig reads the cluster live: do not also give ${given.join(", ")}`,
+    );
+  }
+  const context = values.context;
+  if (context === "")
+    throw new CliError("UsageError", "--context needs a name, not an empty string");
+  return typeof context === "string" ? { kubeconfigPath, context } : { kubeconfigPath };
+}
+
+/** Reads the live cluster; its user-fixable problems become one `ClusterError` line. */
+async function readLive(
+  target: LiveClusterTarget,
+  readCluster: ReadCluster,
+): Promise<ClusterSnapshot> {
+  try {
+    return await readCluster(target);
+  } catch (err: unknown) {
+    // `Unknown` means the adapter could not classify it: report it as the internal error it is.
+    if (err instanceof KubeError && err.code !== "Unknown") {
+      const context = target.context === undefined ? "" : ` --context ${target.context}`;
+      throw new CliError(
+        "ClusterError",
+        `--kubeconfig ${target.kubeconfigPath}${context}: ${err.message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    throw err;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { CliIo } from "../cli.js";
+import type { ReadCluster } from "../plan-command.js";
 import { runCli } from "../cli.js";
 
 /** What one {@link runFakeCli} call printed and returned. */
@@ -17,6 +18,8 @@ export interface FakeIoOptions {
   readonly debug?: boolean;
   /** Errors (with a `code`) to throw when reading these paths, e.g. EACCES. */
   readonly readErrors?: Readonly<Record<string, string>>;
+  /** Reads `--kubeconfig` clusters; default: fails the test if called. */
+  readonly readCluster?: ReadCluster;
 }
 
 /** Runs {@link runCli} against in-memory files and captures stdout, stderr and the exit code. */
@@ -47,6 +50,9 @@ export async function runFakeCli(
       }
       return Promise.resolve(text);
     },
+    readCluster:
+      options.readCluster ??
+      (() => Promise.reject(new Error("runFakeCli: no readCluster given for --kubeconfig"))),
     now: options.now ?? (() => new Date("2026-11-28T00:00:00Z")),
     ...(options.debug === undefined ? {} : { debug: options.debug }),
   };
