@@ -26,6 +26,8 @@ import {
 import { planCluster, type Plan } from "./plan-cluster.js";
 
 const RUNS = { numRuns: Number(process.env["FC_RUNS"] ?? 150) };
+/** Fewer runs for properties that plan each cluster several times. */
+const SLOW_RUNS = { numRuns: Math.max(20, Math.round(RUNS.numRuns / 2.5)) };
 
 const realistic = arbitraryRealisticCluster(
   (cluster, policy) => planAndApply(cluster, policy).final,
@@ -148,7 +150,7 @@ describe("planCluster on random clusters", { timeout: 120_000 }, () => {
           expect(b).toBe(a);
         },
       ),
-      { numRuns: 60 },
+      SLOW_RUNS,
     );
   });
 
@@ -201,7 +203,7 @@ describe("planCluster on random clusters", { timeout: 120_000 }, () => {
           }
         },
       ),
-      { numRuns: 60 },
+      SLOW_RUNS,
     );
   });
 });
@@ -243,7 +245,7 @@ describe("planCluster churn on converged clusters", { timeout: 120_000 }, () => 
           expect(movedClients(start, added, new Set(["zz-new"]))).toEqual([]);
         },
       ),
-      { numRuns: 60 },
+      SLOW_RUNS,
     );
   });
 
@@ -269,7 +271,7 @@ describe("planCluster churn on converged clusters", { timeout: 120_000 }, () => 
           expect(moved.length).toBeLessThanOrEqual(1.5 * itsClients + 2);
         },
       ),
-      { numRuns: 60 },
+      SLOW_RUNS,
     );
   });
 });

@@ -100,9 +100,21 @@ export function planSteps(
   const reflectorKeys = new Map(desired.reflectors.map((r) => [r.key, r.node]));
   // Only nodes whose rrfleet labels or reflector annotation differ from the design take part in
   // the phases below; on a converged cluster that is none, and planning is a single scan.
-  const dirty: NodeInfo[] = observed.nodes.filter(
-    (node) => !matchesDesign(node, desired, peerKeysOf(node.labels), desiredKeysOf(node.name)),
-  );
+  // Steps only ever add designed client labels and remove ones the cluster had that the design
+  // drops, so what each node lacks and has too much is known from the observed state.
+  const dirty: NodeInfo[] = [];
+  const missingAtStart = new Map<string, string[]>();
+  const surplusAtStart: NodeInfo[] = [];
+  for (const node of observed.nodes) {
+    const have = peerKeysOf(node.labels);
+    const wanted = desiredKeysOf(node.name);
+    if (matchesDesign(node, desired, have, wanted)) continue;
+    dirty.push(node);
+    if (sameKeys(have, wanted)) continue;
+    const missing = wanted.filter((key) => !have.includes(key));
+    if (missing.length > 0) missingAtStart.set(node.name, missing);
+    if (have.some((key) => !wanted.includes(key))) surplusAtStart.push(node);
+  }
   const current = (node: NodeInfo): NodeInfo => nodeNamed(state, node.name) ?? node;
   const promotionStep = (wave: readonly string[]): Step => {
     const builder = createStepBuilder();
@@ -222,14 +234,12 @@ export function planSteps(
       labelled.push(node.name);
     }
     let prePeered = 0;
-    for (const node of dirty.map(current)) {
-      const have = peerKeysOf(node.labels);
-      const wanted = desiredKeysOf(node.name);
-      if (wanted.length === 0) continue;
+    for (const [name, missing] of missingAtStart) {
+      const node = nodeNamed(state, name);
+      if (node === undefined) continue;
       const nodeIsReflector = isReflectorNow(node);
       let added = false;
-      for (const key of wanted) {
-        if (have.includes(key)) continue;
+      for (const key of missing) {
         const target = nodeNamed(state, reflectorKeys.get(key) ?? "");
         // Free now: the client is itself a reflector on its way out, or the target is not one yet.
         if (
@@ -287,13 +297,12 @@ export function planSteps(
   // 2. Add client peerings, one new reflector per client per step.
   {
     const pending = new Map<string, string[]>();
-    for (const node of dirty.map(current)) {
-      if (isReflectorNow(node)) continue;
-      const have = peerKeysOf(node.labels);
-      const wanted = desiredKeysOf(node.name);
-      if (wanted.length === 0 || sameKeys(have, wanted)) continue;
-      const missing = wanted.filter((key) => !have.includes(key));
-      if (missing.length > 0) pending.set(node.name, missing);
+    for (const name of missingAtStart.keys()) {
+      const node = nodeNamed(state, name);
+      if (node === undefined || isReflectorNow(node)) continue;
+      const labels = node.labels;
+      const missing = desiredKeysOf(name).filter((key) => labels[peerLabel(key)] === undefined);
+      if (missing.length > 0) pending.set(name, missing);
     }
     const rounds = Math.max(0, ...[...pending.values()].map((keys) => keys.length));
     for (let round = 0; round < rounds; round++) {
@@ -346,11 +355,9 @@ export function planSteps(
     const costly = new Map<string, string[]>();
     const free = createStepBuilder();
     let freeClients = 0;
-    for (const node of dirty.map(current)) {
+    for (const node of surplusAtStart.map(current)) {
       const have = peerKeysOf(node.labels);
-      if (have.length === 0) continue;
       const wanted = desiredKeysOf(node.name);
-      if (sameKeys(have, wanted)) continue;
       const surplus = have.filter((key) => !wanted.includes(key));
       if (surplus.length === 0) continue;
       const live: string[] = [];
