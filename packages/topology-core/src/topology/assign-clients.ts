@@ -234,10 +234,18 @@ export function assignClients(
     return false;
   }
 
-  // 2. Shed: a reflector above the bound sheds the clients that rank it lowest.
+  // 2. Shed: a reflector above the bound sheds the clients that rank it lowest — only as many as
+  // up reflectors elsewhere have room for, or they would come straight back (and replanning the
+  // result would move them again).
   for (let r = 0; r < count; r++) {
-    if ((load[r] ?? 0) <= maxLoad) continue;
-    for (const { ci, gi } of holdersOf(r).slice(0, (load[r] ?? 0) - maxLoad)) release(ci, gi);
+    const excess = (load[r] ?? 0) - maxLoad;
+    if (excess <= 0) continue;
+    let room = 0;
+    for (const g of groups) {
+      if (!g.up || g.members.includes(r)) continue;
+      room += Math.max(0, maxLoad - Math.max(...g.members.map((m) => load[m] ?? 0)));
+    }
+    for (const { ci, gi } of holdersOf(r).slice(0, Math.min(excess, room))) release(ci, gi);
   }
   function holdersOf(r: number): { ci: number; gi: number }[] {
     const holders: { ci: number; gi: number }[] = [];
