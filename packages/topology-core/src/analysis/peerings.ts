@@ -54,6 +54,16 @@ export function createAnalysisCache(): AnalysisCache {
   return { peerings: new WeakMap(), signatures: new Map() };
 }
 
+/** A string that is equal for two peering sets exactly when their selectors are. */
+export function fingerprintPeerings(peerings: readonly Peering[]): string {
+  return peerings
+    .map(
+      (p) =>
+        `${typeof p.side === "string" ? `node:${p.side}` : p.side.source}\u0000${p.peers.source}`,
+    )
+    .join("\u0001");
+}
+
 /** {@link createMembership}, memoised per node object in `cache` when one is given. */
 export function createCachedMembership(
   peerings: readonly Peering[],
@@ -61,12 +71,7 @@ export function createCachedMembership(
 ): (node: NodeInfo) => string {
   const membership = createMembership(peerings);
   if (cache === undefined) return membership;
-  const fingerprint = peerings
-    .map(
-      (p) =>
-        `${typeof p.side === "string" ? `node:${p.side}` : p.side.source}\u0000${p.peers.source}`,
-    )
-    .join("\u0001");
+  const fingerprint = fingerprintPeerings(peerings);
   let table = cache.signatures.get(fingerprint);
   if (table === undefined) cache.signatures.set(fingerprint, (table = new WeakMap()));
   const memo = table;

@@ -18,9 +18,21 @@ export interface MissingRoutes {
   readonly example?: { readonly from: string; readonly to: string };
 }
 
-/** Builds the {@link RouteView} of a cluster state. */
-export function viewRoutes(state: ClusterSnapshot, cache?: AnalysisCache): RouteView {
-  const graph = buildSessionGraph(state, cache === undefined ? {} : { cache });
+/**
+ * Builds the {@link RouteView} of a cluster state. `previous` (the view of the state this one came
+ * from, and the indexes of the nodes that changed) lets unchanged nodes keep their signatures.
+ */
+export function viewRoutes(
+  state: ClusterSnapshot,
+  cache?: AnalysisCache,
+  previous?: { readonly view: RouteView; readonly changed: ReadonlySet<number> },
+): RouteView {
+  const graph = buildSessionGraph(state, {
+    ...(cache === undefined ? {} : { cache }),
+    ...(previous === undefined
+      ? {}
+      : { previous: { graph: previous.view.graph, changed: previous.changed } }),
+  });
   return { state, graph, reach: computeReachability(graph) };
 }
 

@@ -4,6 +4,7 @@ import { compareStrings } from "../model/order.js";
 import {
   compilePeerings,
   createCachedMembership,
+  fingerprintPeerings,
   signaturesPeer,
   type AnalysisCache,
 } from "./peerings.js";
@@ -28,6 +29,9 @@ export interface SessionGraph {
   /** Node name → entity index, for nodes that are up (Ready). */
   /** Entity of each node, by its index in the state's `nodes`; -1 for nodes left out (NotReady). */
   readonly entityOfIndex: Int32Array;
+  /** Each node's membership signature by index ("" for nodes left out), and the peerings' fingerprint. */
+  readonly signatureOfIndex: readonly string[];
+  readonly peeringFingerprint: string;
 }
 
 /** A reflector, or a class of interchangeable non-reflector nodes. */
@@ -46,6 +50,11 @@ export interface SessionGraphOptions {
   readonly includeNotReady?: boolean;
   /** Memo tables shared across the states of one planning run. */
   readonly cache?: AnalysisCache;
+  /**
+   * The graph of the state this one was derived from by patching the nodes at `changed` indices
+   * (same nodes, same order): the other nodes' signatures are reused when the BGPPeers are the same.
+   */
+  readonly previous?: { readonly graph: SessionGraph; readonly changed: ReadonlySet<number> };
 }
 
 /**
@@ -59,11 +68,24 @@ export function buildSessionGraph(
 ): SessionGraph {
   const peerings = compilePeerings(state, options.cache);
   const membership = createCachedMembership(peerings, options.cache);
+  const peeringFingerprint = fingerprintPeerings(peerings);
+  const previous =
+    options.previous !== undefined &&
+    options.previous.graph.peeringFingerprint === peeringFingerprint &&
+    options.previous.graph.signatureOfIndex.length === state.nodes.length
+      ? options.previous
+      : undefined;
+  const signatureOfIndex = new Array<string>(state.nodes.length).fill("");
   const reflectors: { node: string; clusterId: number; signature: string; index: number }[] = [];
   const classes = new Map<string, { members: string[]; indexes: number[] }>();
   state.nodes.forEach((node, index) => {
     if (!node.ready && options.includeNotReady !== true) return;
-    const signature = membership(node);
+    const reused =
+      previous === undefined || previous.changed.has(index)
+        ? ""
+        : (previous.graph.signatureOfIndex[index] ?? "");
+    const signature = reused === "" ? membership(node) : reused;
+    signatureOfIndex[index] = signature;
     if (isValidClusterId(node.routeReflectorClusterId)) {
       reflectors.push({
         node: node.name,
@@ -127,5 +149,5 @@ export function buildSessionGraph(
   classEntries.forEach(([, entry], c) => {
     for (const index of entry.indexes) entityOfIndex[index] = reflectors.length + c;
   });
-  return { entities, adjacency, entityOfIndex };
+  return { entities, adjacency, entityOfIndex, signatureOfIndex, peeringFingerprint };
 }

@@ -78,7 +78,11 @@ export function planSteps(
   /** Simulates and checks a step; takes it and returns true unless it would lose routes. */
   const attempt = (step: Step): { taken: true } | { taken: false; lost: MissingRoutes } => {
     const next = applyActions(state, step.actions, indexOfNode);
-    const nextView = viewRoutes(next, cache);
+    const changed = new Set<number>();
+    for (const action of step.actions) {
+      if (action.kind === "Node") changed.add(indexOfNode.get(action.name) ?? -1);
+    }
+    const nextView = viewRoutes(next, cache, { view, changed });
     const lost = findLostRoutes(view, nextView);
     if (lost.pairs > 0) return { taken: false, lost };
     steps.push(step);
