@@ -178,6 +178,19 @@ export function assignClients(
   };
   const weight = (ci: number, gi: number): number =>
     pairWeight(hashes[ci] ?? 0, groups[gi]?.hash ?? 0);
+  // Flat per-group facts for the hot loop below.
+  const zoneIds = new Map<string, number>();
+  const zoneIdOf = (zone: string): number => {
+    let id = zoneIds.get(zone);
+    if (id === undefined) zoneIds.set(zone, (id = zoneIds.size));
+    return id;
+  };
+  const groupZone = Int32Array.from(groups, (g) => zoneIdOf(g.zone));
+  const groupUp = Uint8Array.from(groups, (g) => (g.up ? 1 : 0));
+  const singleMember = Int32Array.from(groups, (g) =>
+    g.members.length === 1 ? (g.members[0] ?? -1) : -1,
+  );
+  const clientZone = Int32Array.from(clients, (c) => zoneIdOf(c.zone));
   /** Preference tier of group `gi` for client `ci` given its choices so far; lower is better. */
   const tierOf = (ci: number, gi: number): number => {
     const g = groups[gi];
@@ -267,49 +280,75 @@ export function assignClients(
   // then (only when no up reflector is a candidate) any, then the least loaded.
   /**
    * The open candidate that ranks first by (tier, weight) among those under the placement
-   * bound; failing that, under the hard bound; failing that, any. One pass over the candidates.
+   * bound; failing that, under the hard bound; failing that, any — among up groups when the client
+   * has any up candidate left. One pass over the candidates, no allocation.
    */
-  const choose = (ci: number, candidates: readonly number[], upOnly: boolean): number => {
-    const pick = [-1, -1, -1];
-    const pickTier = [0, 0, 0];
-    const pickWeight = [0, 0, 0];
+  const pick = new Int32Array(6);
+  const pickTier = new Int32Array(6);
+  const pickWeight = new Float64Array(6);
+  const choose = (ci: number, candidates: readonly number[]): number => {
+    pick.fill(-1);
+    const base = ci * maxFree;
+    const k = chosenCount[ci] ?? 0;
+    const zone = clientZone[ci] ?? -1;
+    let hasOwn = false;
+    for (let j = 0; j < k; j++) if (groupZone[chosen[base + j] ?? 0] === zone) hasOwn = true;
+    const ownPreferred = policy.topology === "multi" && !hasOwn && plans[ci]?.hasOwn === true;
     for (const gi of candidates) {
-      if (holds(ci, gi)) continue;
-      if (upOnly && groups[gi]?.up !== true) continue;
+      let held = false;
+      let zoneUsed = false;
+      const gz = groupZone[gi] ?? -2;
+      for (let j = 0; j < k; j++) {
+        const c = chosen[base + j] ?? 0;
+        if (c === gi) held = true;
+        if (groupZone[c] === gz) zoneUsed = true;
+      }
+      if (held) continue;
+      const single = singleMember[gi] ?? -1;
       let heaviest = 0;
-      for (const m of groups[gi]?.members ?? []) heaviest = Math.max(heaviest, load[m] ?? 0);
-      const tier = tierOf(ci, gi);
+      if (single >= 0) heaviest = load[single] ?? 0;
+      else for (const m of groups[gi]?.members ?? []) heaviest = Math.max(heaviest, load[m] ?? 0);
+      const up = groupUp[gi] === 1;
+      const tier = !up
+        ? 9
+        : policy.topology !== "multi"
+          ? 0
+          : ownPreferred
+            ? gz === zone
+              ? 0
+              : 3
+            : zoneUsed
+              ? 2
+              : 1;
       const w = weight(ci, gi);
       const level = heaviest < placementLoad ? 0 : heaviest < maxLoad ? 1 : 2;
-      for (let l = level; l < 3; l++) {
-        const current = pick[l] ?? -1;
-        const currentTier = pickTier[l] ?? 0;
+      // An up group competes in slots level..2 and level+3..5, any other group in level+3..5.
+      for (let slot = up ? level : level + 3; slot < 6; slot += slot === 2 ? level + 1 : 1) {
+        const current = pick[slot] ?? -1;
+        const currentTier = pickTier[slot] ?? 0;
         if (
           current < 0 ||
           tier < currentTier ||
-          (tier === currentTier && w > (pickWeight[l] ?? 0))
+          (tier === currentTier && w > (pickWeight[slot] ?? 0))
         ) {
-          pick[l] = gi;
-          pickTier[l] = tier;
-          pickWeight[l] = w;
+          pick[slot] = gi;
+          pickTier[slot] = tier;
+          pickWeight[slot] = w;
         }
       }
     }
-    return (pick[0] ?? -1) >= 0
-      ? (pick[0] ?? -1)
-      : (pick[1] ?? -1) >= 0
-        ? (pick[1] ?? -1)
-        : (pick[2] ?? -1);
+    // Slots 0-2: up groups only; 3-5: any group. Up groups win whenever there is one.
+    for (let slot = 0; slot < 6; slot++) if ((pick[slot] ?? -1) >= 0) return pick[slot] ?? -1;
+    return -1;
   };
   for (let open = true; open;) {
     open = false;
     for (let ci = 0; ci < n; ci++) {
       const plan = plans[ci];
       if (plan === undefined || (chosenCount[ci] ?? 0) >= plan.free) continue;
-      const upOnly = plan.candidates.some((gi) => groups[gi]?.up === true && !holds(ci, gi));
-      const pick = choose(ci, plan.candidates, upOnly);
-      if (pick < 0) continue;
-      take(ci, pick);
+      const choice = choose(ci, plan.candidates);
+      if (choice < 0) continue;
+      take(ci, choice);
       open ||= (chosenCount[ci] ?? 0) < plan.free;
     }
   }
