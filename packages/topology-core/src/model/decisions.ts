@@ -3,18 +3,18 @@
  * labels) and a human message. Consumers switch on `kind` exhaustively.
  */
 
+/** Why a reflector stays. */
+export type KeepReason = "ReflectorHealthy" | "WithinNotReadyGrace";
+
+/** Why a node becomes a reflector. */
+export type PromoteReason = "ZoneBelowTarget";
+
+/** Why a reflector goes. */
+export type DemoteReason =
+  "NotReadyPastGrace" | "Cordoned" | "LifecycleTaint" | "Excluded" | "ScaleDown" | "ZoneRebalance";
+
 /** Why a reflector stays, is chosen, or goes. */
-export type ReflectorReason =
-  | "ReflectorHealthy"
-  | "WithinNotReadyGrace"
-  | "ZoneBelowTarget"
-  | "NotReadyPastGrace"
-  | "Cordoned"
-  | "LifecycleTaint"
-  | "Excluded"
-  | "ScaleDown"
-  | "ZoneRebalance"
-  | "NoReflectorCanServe";
+export type ReflectorReason = KeepReason | PromoteReason | DemoteReason;
 
 /** Why the node-to-node mesh is (or stays) on or off. */
 export type MeshReason =
@@ -25,26 +25,19 @@ export type Decision =
   | {
       readonly kind: "keep";
       readonly node: string;
-      readonly reason: "ReflectorHealthy" | "WithinNotReadyGrace";
+      readonly reason: KeepReason;
       readonly message: string;
     }
   | {
       readonly kind: "promote";
       readonly node: string;
-      readonly reason: "ZoneBelowTarget";
+      readonly reason: PromoteReason;
       readonly message: string;
     }
   | {
       readonly kind: "demote";
       readonly node: string;
-      readonly reason:
-        | "NotReadyPastGrace"
-        | "Cordoned"
-        | "LifecycleTaint"
-        | "Excluded"
-        | "ScaleDown"
-        | "ZoneRebalance"
-        | "NoReflectorCanServe";
+      readonly reason: DemoteReason;
       readonly message: string;
     }
   | {
