@@ -47,6 +47,22 @@ export function keyOfPeerLabel(label: string): string | undefined {
   return label.startsWith(PEER_LABEL_PREFIX) ? label.slice(PEER_LABEL_PREFIX.length) : undefined;
 }
 
+/**
+ * The reflector keys a node's client labels name, sorted numerically (keys are decimal integers
+ * without leading zeros, so shorter is smaller).
+ */
+export function readPeerKeys(labels: Readonly<Record<string, string>>): string[] {
+  const keys: string[] = [];
+  for (const label of Object.keys(labels)) {
+    if (label.length > PEER_LABEL_PREFIX.length && label.startsWith(PEER_LABEL_PREFIX)) {
+      keys.push(label.slice(PEER_LABEL_PREFIX.length));
+    }
+  }
+  return keys.length < 2
+    ? keys
+    : keys.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** Whether `key` is a well-formed reflector key: a positive decimal integer without leading zeros. */
 export function isReflectorKey(key: string): boolean {
   return /^[1-9][0-9]{0,5}$/.test(key);

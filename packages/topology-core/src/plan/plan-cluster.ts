@@ -9,7 +9,7 @@ import { buildSessionGraph } from "../analysis/session-graph.js";
 import type { Step } from "../model/actions.js";
 import type { ClusterSnapshot } from "../model/cluster.js";
 import type { Decision, MeshReason } from "../model/decisions.js";
-import { isOwnedByRrfleet, keyOfPeerLabel, REFLECTOR_LABEL } from "../model/names.js";
+import { isOwnedByRrfleet, readPeerKeys, REFLECTOR_LABEL } from "../model/names.js";
 import type { Policy, Topology } from "../policy/policy.js";
 import { renderDesired } from "../render/render-desired.js";
 import { parseLabelSelector } from "../selectors/label-selector.js";
@@ -107,14 +107,14 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     policy.clusterIdBase,
   );
   const reflectorNames = new Set(reflectors.map((r) => r.node));
-  const keyToNode = currentKeyOwners(snapshot);
+  const stillDesigned = keptKeys(snapshot, reflectors);
   const assignment = assignClients(
     snapshot.nodes
       .filter((node) => !reflectorNames.has(node.name))
       .map((node) => ({
         name: node.name,
         zone: zoneOf(node, policy.zoneLabel),
-        currentKeys: currentPeerKeys(node.labels, keyToNode, reflectors),
+        currentKeys: readPeerKeys(node.labels).filter((key) => stillDesigned.has(key)),
       })),
     reflectors,
     policy,
@@ -225,32 +225,19 @@ function decideMesh(
   );
 }
 
-/** Reflector key → node currently labelled with it. */
-function currentKeyOwners(snapshot: ClusterSnapshot): Map<string, string> {
-  const owners = new Map<string, string>();
+/**
+ * Keys of designed reflectors that the same node carries now: a client label naming one of them
+ * is a current choice worth keeping; a label naming a key that moved or went is stale.
+ */
+function keptKeys(
+  snapshot: ClusterSnapshot,
+  reflectors: readonly { node: string; key: string }[],
+): Set<string> {
+  const designed = new Map(reflectors.map((r) => [r.node, r.key]));
+  const kept = new Set<string>();
   for (const node of snapshot.nodes) {
     const key = node.labels[REFLECTOR_LABEL];
-    if (key !== undefined && !owners.has(key)) owners.set(key, node.name);
+    if (key !== undefined && designed.get(node.name) === key) kept.add(key);
   }
-  return owners;
-}
-
-/**
- * A client's current reflectors, as keys of the designed reflectors: a label pointing at a key
- * whose current holder is still a designed reflector (which keeps its key) counts; stale ones do not.
- */
-function currentPeerKeys(
-  labels: Readonly<Record<string, string>>,
-  keyToNode: ReadonlyMap<string, string>,
-  reflectors: readonly { node: string; key: string }[],
-): string[] {
-  const keys: string[] = [];
-  for (const label of Object.keys(labels)) {
-    const key = keyOfPeerLabel(label);
-    if (key === undefined) continue;
-    const holder = keyToNode.get(key);
-    if (holder !== undefined && reflectors.some((r) => r.node === holder && r.key === key))
-      keys.push(key);
-  }
-  return keys;
+  return kept;
 }

@@ -10,14 +10,15 @@ import { isValidClusterId } from "../model/ipv4.js";
 import {
   CLUSTER_ID_ANNOTATION,
   isOwnedByRrfleet,
-  PEER_LABEL_PREFIX,
   peerLabel,
+  readPeerKeys,
   REFLECTOR_LABEL,
 } from "../model/names.js";
 import { compareStrings } from "../model/order.js";
 import type { DesiredState } from "../render/render-desired.js";
 import { createAnalysisCache, type AnalysisCache } from "../analysis/peerings.js";
 import { applyActions } from "./apply-actions.js";
+import { isObservedReflector } from "../topology/select-reflectors.js";
 import { findSessionPartners } from "./find-session-partners.js";
 
 /** A step the safety interlock refused because it would lose routes. */
@@ -241,7 +242,7 @@ export function planSteps(
     for (const [name, missing] of missingAtStart) {
       const node = nodeNamed(state, name);
       if (node === undefined) continue;
-      const nodeIsReflector = isReflectorNow(node);
+      const nodeIsReflector = isObservedReflector(node);
       let added = false;
       for (const key of missing) {
         const target = nodeNamed(state, reflectorKeys.get(key) ?? "");
@@ -303,7 +304,7 @@ export function planSteps(
     const pending = new Map<string, string[]>();
     for (const name of missingAtStart.keys()) {
       const node = nodeNamed(state, name);
-      if (node === undefined || isReflectorNow(node)) continue;
+      if (node === undefined || isObservedReflector(node)) continue;
       const labels = node.labels;
       const missing = desiredKeysOf(name).filter((key) => labels[peerLabel(key)] === undefined);
       if (missing.length > 0) pending.set(name, missing);
@@ -410,7 +411,7 @@ export function planSteps(
   {
     const leaving = dirty
       .map(current)
-      .filter((node) => isReflectorNow(node) && !desired.clusterIds.has(node.name))
+      .filter((node) => isObservedReflector(node) && !desired.clusterIds.has(node.name))
       .map((node) => node.name);
     takeInWaves(
       groupIntoWaves(leaving, findSessionPartners(state, leaving, isClientNow, cache)),
@@ -460,15 +461,8 @@ function fail(): never {
   throw new Error("planSteps: a promotion or demotion step without actions");
 }
 
-/** A reflector now: a valid cluster ID or the reflector label (being set up or torn down). */
-function isReflectorNow(node: NodeInfo): boolean {
-  return (
-    isValidClusterId(node.routeReflectorClusterId) || node.labels[REFLECTOR_LABEL] !== undefined
-  );
-}
-
 function isClientNow(node: NodeInfo): boolean {
-  return !isReflectorNow(node);
+  return !isObservedReflector(node);
 }
 
 function meshStep(state: ClusterSnapshot, enabled: boolean): Step {
@@ -598,16 +592,6 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
 }
 
 const NO_KEYS: readonly string[] = Object.freeze([]);
-
-function readPeerKeys(labels: Readonly<Record<string, string>>): string[] {
-  const keys: string[] = [];
-  for (const label of Object.keys(labels)) {
-    if (label.length <= PEER_LABEL_PREFIX.length || !label.startsWith(PEER_LABEL_PREFIX)) continue;
-    keys.push(label.slice(PEER_LABEL_PREFIX.length));
-  }
-  // Keys are decimal integers without leading zeros: shorter is smaller.
-  return keys.length < 2 ? keys : keys.sort((a, b) => a.length - b.length || compareStrings(a, b));
-}
 
 function sameLabels(
   a: Readonly<Record<string, string>>,

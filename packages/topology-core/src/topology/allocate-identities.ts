@@ -3,7 +3,7 @@ import { formatIpv4, isValidClusterId, parseIpv4 } from "../model/ipv4.js";
 import {
   isOwnedByRrfleet,
   isReflectorKey,
-  keyOfPeerLabel,
+  readPeerKeys,
   PEER_KEY_LABEL,
   REFLECTOR_LABEL,
   reflectorPeerName,
@@ -62,10 +62,7 @@ function allocateKeys(
   for (const node of nodes) {
     const own = node.labels[REFLECTOR_LABEL];
     if (own !== undefined) used.add(own);
-    for (const label of Object.keys(node.labels)) {
-      const key = keyOfPeerLabel(label);
-      if (key !== undefined) used.add(key);
-    }
+    for (const key of readPeerKeys(node.labels)) used.add(key);
   }
   for (const peer of bgpPeers) {
     if (!isOwnedByRrfleet(peer.labels)) {

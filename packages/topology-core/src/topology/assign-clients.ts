@@ -193,20 +193,20 @@ export function assignClients(
   const clientZone = Int32Array.from(clients, (c) => zoneIdOf(c.zone));
   /** Preference tier of group `gi` for client `ci` given its choices so far; lower is better. */
   const tierOf = (ci: number, gi: number): number => {
-    const g = groups[gi];
-    if (g === undefined || !g.up) return 9; // down reflectors last
+    if (groupUp[gi] !== 1) return 9; // down reflectors last
     if (policy.topology !== "multi") return 0;
-    const zone = clients[ci]?.zone;
+    const zone = clientZone[ci] ?? -1;
+    const gz = groupZone[gi] ?? -2;
     const base = ci * maxFree;
     const k = chosenCount[ci] ?? 0;
     let hasOwn = false;
     let zoneUsed = false;
     for (let j = 0; j < k; j++) {
-      const z = groups[chosen[base + j] ?? 0]?.zone;
+      const z = groupZone[chosen[base + j] ?? 0];
       if (z === zone) hasOwn = true;
-      if (z === g.zone) zoneUsed = true;
+      if (z === gz) zoneUsed = true;
     }
-    if (!hasOwn && plans[ci]?.hasOwn === true) return g.zone === zone ? 0 : 3;
+    if (!hasOwn && plans[ci]?.hasOwn === true) return gz === zone ? 0 : 3;
     return zoneUsed ? 2 : 1;
   };
   const fits = (gi: number, bound: number): boolean => {
@@ -288,38 +288,14 @@ export function assignClients(
   const pickWeight = new Float64Array(6);
   const choose = (ci: number, candidates: readonly number[]): number => {
     pick.fill(-1);
-    const base = ci * maxFree;
-    const k = chosenCount[ci] ?? 0;
-    const zone = clientZone[ci] ?? -1;
-    let hasOwn = false;
-    for (let j = 0; j < k; j++) if (groupZone[chosen[base + j] ?? 0] === zone) hasOwn = true;
-    const ownPreferred = policy.topology === "multi" && !hasOwn && plans[ci]?.hasOwn === true;
     for (const gi of candidates) {
-      let held = false;
-      let zoneUsed = false;
-      const gz = groupZone[gi] ?? -2;
-      for (let j = 0; j < k; j++) {
-        const c = chosen[base + j] ?? 0;
-        if (c === gi) held = true;
-        if (groupZone[c] === gz) zoneUsed = true;
-      }
-      if (held) continue;
+      if (holds(ci, gi)) continue;
       const single = singleMember[gi] ?? -1;
       let heaviest = 0;
       if (single >= 0) heaviest = load[single] ?? 0;
       else for (const m of groups[gi]?.members ?? []) heaviest = Math.max(heaviest, load[m] ?? 0);
       const up = groupUp[gi] === 1;
-      const tier = !up
-        ? 9
-        : policy.topology !== "multi"
-          ? 0
-          : ownPreferred
-            ? gz === zone
-              ? 0
-              : 3
-            : zoneUsed
-              ? 2
-              : 1;
+      const tier = tierOf(ci, gi);
       const w = weight(ci, gi);
       const level = heaviest < placementLoad ? 0 : heaviest < maxLoad ? 1 : 2;
       // An up group competes in slots level..2 and level+3..5, any other group in level+3..5.
