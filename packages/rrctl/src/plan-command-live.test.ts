@@ -8,25 +8,11 @@ import type { ClusterSnapshot } from "@rrfleet/topology-core";
 import { describe, expect, it } from "vitest";
 import type { LiveClusterTarget, ReadCluster } from "./plan-command.js";
 import { runFakeCli } from "./testing/fake-io.js";
-import {
-  makeBgpConfigurationObject,
-  makeBgpPeerObject,
-  makeListJson,
-  makeNodeObjects,
-} from "./testing/kube-objects.js";
+import { makeSmallClusterFiles } from "./testing/kube-objects.js";
 
 const NOW = "2026-11-28T00:00:00Z";
 
-const FILES = {
-  "nodes.json": makeListJson(makeNodeObjects(12)),
-  "bgppeers.json": makeListJson([
-    makeBgpPeerObject("tor", { peerIP: "10.0.0.254", asNumber: 65010 }),
-  ]),
-  "bgpconfigurations.json": makeListJson([
-    makeBgpConfigurationObject({ nodeToNodeMeshEnabled: true, asNumber: 64512 }),
-  ]),
-  "policy.yaml": "topology: multi\nmin: 3\nmax: 6\n",
-};
+const FILES = makeSmallClusterFiles();
 
 /** The snapshot the offline command reads from FILES, as a live reader would return it. */
 function makeSnapshot(): ClusterSnapshot {

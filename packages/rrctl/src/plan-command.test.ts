@@ -14,21 +14,12 @@ import {
   makeListJson,
   makeNodeObject,
   makeNodeObjects,
+  makeSmallClusterFiles,
 } from "./testing/kube-objects.js";
 
 const NOW = "2026-11-28T00:00:00Z";
 
-/** A healthy 12-node cluster with one foreign ToR peer, mesh on, and a policy. */
-const CLUSTER = {
-  "nodes.json": makeListJson(makeNodeObjects(12)),
-  "bgppeers.json": makeListJson([
-    makeBgpPeerObject("tor", { peerIP: "10.0.0.254", asNumber: 65010 }),
-  ]),
-  "bgpconfigurations.json": makeListJson([
-    makeBgpConfigurationObject({ nodeToNodeMeshEnabled: true, asNumber: 64512 }),
-  ]),
-  "policy.yaml": "topology: multi\nmin: 3\nmax: 6\n",
-};
+const CLUSTER = makeSmallClusterFiles();
 
 const FULL_ARGS = [
   "plan",

@@ -87,3 +87,20 @@ export function makeBgpConfigurationObject(spec: Readonly<Record<string, unknown
 export function makeListJson(items: readonly object[], kind = "List"): string {
   return JSON.stringify({ apiVersion: "v1", kind, items, metadata: { resourceVersion: "" } });
 }
+
+/**
+ * The files of a small healthy cluster (12 nodes, one foreign ToR peer, mesh on) and a policy,
+ * keyed by the names the tests pass to --nodes, --bgppeers, --bgpconfigurations and --policy.
+ */
+export function makeSmallClusterFiles() {
+  return {
+    "nodes.json": makeListJson(makeNodeObjects(12)),
+    "bgppeers.json": makeListJson([
+      makeBgpPeerObject("tor", { peerIP: "10.0.0.254", asNumber: 65010 }),
+    ]),
+    "bgpconfigurations.json": makeListJson([
+      makeBgpConfigurationObject({ nodeToNodeMeshEnabled: true, asNumber: 64512 }),
+    ]),
+    "policy.yaml": "topology: multi\nmin: 3\nmax: 6\n",
+  };
+}
