@@ -30,6 +30,7 @@ async function runRrctl(argv: readonly string[]) {
     readFile: (path) => readFile(path, "utf8"),
     readCluster: readLiveCluster,
     now: () => new Date(NOW),
+    runController: () => Promise.reject(new Error("rrctl plan must not start the controller")),
   };
   const code = await runCli(argv, io);
   return { code, stdout, stderr };

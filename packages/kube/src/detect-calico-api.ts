@@ -1,6 +1,7 @@
 import type { ApisApi, CustomObjectsApi } from "@kubernetes/client-node";
 import type { CalicoApiVersion } from "@rrfleet/topology-core";
 import { KubeError, toKubeError } from "./kube-error.js";
+import { isRecord } from "./is-record.js";
 
 /** How the cluster serves Calico's resources. */
 export interface CalicoApi {
@@ -81,8 +82,4 @@ async function readCalicoVersion(
   const spec = isRecord(info) ? info["spec"] : undefined;
   const version = isRecord(spec) ? spec["calicoVersion"] : undefined;
   return typeof version === "string" && version !== "" ? version : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -7,11 +7,12 @@ import {
   type BgpPeerInfo,
   type ClusterSnapshot,
   type NodeInfo,
-  type ObjectIssue,
   type Projection,
 } from "@rrfleet/topology-core";
 import { detectCalicoApi, type CalicoApi, type CalicoApiClients } from "./detect-calico-api.js";
 import { KubeError, toKubeError } from "./kube-error.js";
+import { toBgpConfigurationInput } from "./to-bgp-configuration-input.js";
+import { isRecord } from "./is-record.js";
 
 /** The client calls {@link readClusterSnapshot} makes (a {@link ClusterConnection} has them all). */
 export interface SnapshotClients extends CalicoApiClients {
@@ -153,42 +154,6 @@ function toWireTime(value: Date | undefined): string | undefined {
   return value?.toISOString().replace(/\.000Z$/, "Z");
 }
 
-/** What `projectBgpConfiguration` takes, checked: it trusts its input's shape. */
-function toBgpConfigurationInput(item: unknown): Projection<{
-  name: string;
-  object: { metadata: { resourceVersion?: string }; spec?: Record<string, unknown> };
-}> {
-  const issues: ObjectIssue[] = [];
-  const metadata = isRecord(item) ? item["metadata"] : undefined;
-  const name = isRecord(metadata) ? metadata["name"] : undefined;
-  const resourceVersion = isRecord(metadata) ? metadata["resourceVersion"] : undefined;
-  const spec = isRecord(item) ? item["spec"] : undefined;
-  if (typeof name !== "string" || name === "") {
-    issues.push({ path: "metadata.name", message: "is required and must be a string" });
-  }
-  if (resourceVersion !== undefined && typeof resourceVersion !== "string") {
-    issues.push({ path: "metadata.resourceVersion", message: "must be a string" });
-  }
-  if (spec !== undefined && !isRecord(spec)) {
-    issues.push({ path: "spec", message: "must be an object" });
-  }
-  const mesh = isRecord(spec) ? spec["nodeToNodeMeshEnabled"] : undefined;
-  if (mesh !== undefined && typeof mesh !== "boolean") {
-    issues.push({ path: "spec.nodeToNodeMeshEnabled", message: "must be true or false" });
-  }
-  if (issues.length > 0 || typeof name !== "string") return { ok: false, issues };
-  return {
-    ok: true,
-    value: {
-      name,
-      object: {
-        metadata: typeof resourceVersion === "string" ? { resourceVersion } : {},
-        ...(isRecord(spec) ? { spec } : {}),
-      },
-    },
-  };
-}
-
 function projectOrThrow<T>(kind: string, item: unknown, projection: Projection<T>): T {
   if (projection.ok) return projection.value;
   const metadata = isRecord(item) ? item["metadata"] : undefined;
@@ -207,8 +172,4 @@ function projectOrThrow<T>(kind: string, item: unknown, projection: Projection<T
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -60,7 +60,7 @@ function makeStep(
   actions: Action[],
   waitForSessions = false,
 ): Step {
-  return { reason, description, actions, waitForSessions };
+  return { reason, description, actions, waitForSessions, inAnyOrder: false };
 }
 
 interface PlanOverrides {

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { runCli, type CliIo } from "./cli.js";
 import { readLiveCluster } from "./read-live-cluster.js";
+import { runController } from "./run-controller.js";
 
 /**
  * Runs rrctl against the real process (argv, stdio, files, live clusters, wall clock) and sets
@@ -23,9 +24,25 @@ export async function main(): Promise<void> {
     readFile: (path) => readFile(path, "utf8"),
     readCluster: readLiveCluster,
     now: () => new Date(),
+    runController: (options) => runController(options, stopOnSignals()),
     debug: process.env["RRFLEET_DEBUG"] === "1",
   };
   process.exitCode = await runCli(process.argv.slice(2), io);
+}
+
+/**
+ * Aborts on the first SIGTERM or SIGINT so the controller stops cleanly; a second one while it
+ * is still stopping exits at once (an operator who presses Ctrl-C twice means it).
+ */
+function stopOnSignals(): AbortSignal {
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort(new Error(`received ${signal}`));
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return stop.signal;
 }
 
 /** Whether this module is the program's entry point (`import.meta.main` needs Node ≥ 22.18). */

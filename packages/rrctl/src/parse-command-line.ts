@@ -21,6 +21,8 @@ export function parseCommandLine<T extends CommandLineConfig>(
   const seen = new Set<string>();
   for (const token of result.tokens ?? []) {
     if (token.kind !== "option") continue;
+    // Options declared `multiple` are meant to repeat (`--context a --context b`).
+    if (config.options?.[token.name]?.multiple === true) continue;
     if (seen.has(token.name))
       throw new CliError("UsageError", `--${token.name} given more than once`);
     seen.add(token.name);

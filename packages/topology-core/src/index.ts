@@ -19,3 +19,4 @@ export * from "./topology/eligibility.js";
 export * from "./topology/select-reflectors.js";
 export * from "./topology/size-reflectors.js";
 export * from "./topology/spread-over-zones.js";
+export * from "./analysis/find-sessions-to-confirm.js";

@@ -1,5 +1,6 @@
 import type { CliIo } from "../cli.js";
 import type { ReadCluster } from "../plan-command.js";
+import type { RunOptions } from "../run-command.js";
 import { runCli } from "../cli.js";
 
 /** What one {@link runFakeCli} call printed and returned. */
@@ -20,6 +21,8 @@ export interface FakeIoOptions {
   readonly readErrors?: Readonly<Record<string, string>>;
   /** Reads `--kubeconfig` clusters; default: fails the test if called. */
   readonly readCluster?: ReadCluster;
+  /** Runs `rrctl run`'s controller; default: fails the test if called. */
+  readonly runController?: (options: RunOptions) => Promise<void>;
 }
 
 /** Runs {@link runCli} against in-memory files and captures stdout, stderr and the exit code. */
@@ -53,6 +56,9 @@ export async function runFakeCli(
     readCluster:
       options.readCluster ??
       (() => Promise.reject(new Error("runFakeCli: no readCluster given for --kubeconfig"))),
+    runController:
+      options.runController ??
+      (() => Promise.reject(new Error("runFakeCli: no runController given for rrctl run"))),
     now: options.now ?? (() => new Date("2026-11-28T00:00:00Z")),
     ...(options.debug === undefined ? {} : { debug: options.debug }),
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeCluster, makeForeignPeer, makeNode } from "../testing/builders.js";
+import { createAnalysisCache } from "./peerings.js";
 import {
   findFragileReflectors,
   findLostRoutes,
@@ -96,5 +97,63 @@ describe("reachability analysis", () => {
     const after = makeCluster([makeNode("a"), makeNode("b"), makeNode("c")], { mesh: false });
     expect(findLostRoutes(viewRoutes(before), viewRoutes(after))).toMatchObject({ pairs: 6 });
     expect(findLostRoutes(viewRoutes(after), viewRoutes(before))).toEqual({ pairs: 0 });
+  });
+
+  it("matches nodes by name when the two states differ in nodes (an observer's snapshots)", () => {
+    const before = makeCluster([makeNode("a"), makeNode("b"), makeNode("c")]);
+    const after = makeCluster([makeNode("new"), makeNode("c"), makeNode("a")], { mesh: false });
+    // a and c, up in both, lose each other (2 routes); b and new are not in both.
+    expect(findLostRoutes(viewRoutes(before), viewRoutes(after))).toMatchObject({ pairs: 2 });
+    const same = makeCluster([makeNode("c"), makeNode("a")]);
+    expect(findLostRoutes(viewRoutes(before), viewRoutes(same))).toEqual({ pairs: 0 });
+  });
+
+  it("derives a state's view from its predecessor's exactly as it builds one from scratch", () => {
+    const peers = [
+      rrPeer("to-rr", "has(client)", "has(rr)"),
+      rrPeer("everyone", "all()", "has(rr)"),
+      rrPeer("mesh", "has(rr)", "has(rr)"),
+    ];
+    const nodes = [
+      makeNode("rr1").reflector("244.0.0.1").withLabels({ rr: "" }),
+      makeNode("rr2").withLabels({ rr: "" }),
+      makeNode("c1").withLabels({ client: "" }),
+      makeNode("c2"),
+      makeNode("c3").withLabels({ client: "" }),
+    ];
+    const start = makeCluster(nodes, { bgpPeers: peers });
+    const cache = createAnalysisCache();
+    const first = viewRoutes(start, cache);
+    const cases = [
+      {
+        name: "a BGPPeer deleted (signatures translated), a node relabelled",
+        state: {
+          ...start,
+          bgpPeers: peers.filter((p) => p.name !== "everyone"),
+          nodes: start.nodes.map((n) =>
+            n.name === "c2" ? { ...n, labels: { ...n.labels, client: "" } } : n,
+          ),
+        },
+        changed: new Set([3]),
+      },
+      {
+        name: "a node promoted, the mesh off",
+        state: {
+          ...start,
+          bgpConfiguration: { ...start.bgpConfiguration, nodeToNodeMeshEnabled: false },
+          nodes: start.nodes.map((n) =>
+            n.name === "rr2" ? { ...n, routeReflectorClusterId: "244.0.0.2" } : n,
+          ),
+        },
+        changed: new Set([1]),
+      },
+    ];
+    for (const { name, state, changed } of cases) {
+      const derived = viewRoutes(state, cache, { view: first, changed });
+      const fresh = viewRoutes(state);
+      expect(derived.graph.entities, name).toEqual(fresh.graph.entities);
+      expect([...derived.graph.signatureOfIndex], name).toEqual([...fresh.graph.signatureOfIndex]);
+      expect([...derived.reach], name).toEqual([...fresh.reach]);
+    }
   });
 });

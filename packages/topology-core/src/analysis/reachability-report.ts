@@ -25,7 +25,7 @@ export interface MissingRoutes {
 export function viewRoutes(
   state: ClusterSnapshot,
   cache?: AnalysisCache,
-  previous?: { readonly view: RouteView; readonly changed: ReadonlySet<number> },
+  previous?: { readonly view: RouteView; readonly changed: { has(index: number): boolean } },
 ): RouteView {
   const graph = buildSessionGraph(state, {
     ...(cache === undefined ? {} : { cache }),
@@ -66,23 +66,33 @@ export function findMissingRoutes(
 }
 
 /**
- * Routes that `before` had and `after` lacks, over the nodes up in both. Nodes are grouped by
+ * Routes that `before` had and `after` lacks, over the nodes up in both (matched by name, so the
+ * states may differ in nodes, as an observer's successive snapshots do). Nodes are grouped by
  * their (before, after) entity pair, so the comparison costs classes², not nodes².
  */
 export function findLostRoutes(before: RouteView, after: RouteView): MissingRoutes {
-  // Both views must be of states with the same nodes in the same order (a plan's steps never
-  // add, remove or reorder nodes).
   const groups = new Map<number, { b: number; a: number; members: number[] }>();
   const nb = before.graph.entities.length;
-  const count = Math.min(before.graph.entityOfIndex.length, after.graph.entityOfIndex.length);
-  for (let i = 0; i < count; i++) {
+  const beforeNodes = before.state.nodes;
+  const afterNodes = after.state.nodes;
+  // A plan's states keep the observed nodes in order; anything else is matched by name.
+  let aligned = beforeNodes.length === afterNodes.length;
+  for (let i = 0; aligned && i < beforeNodes.length; i++)
+    aligned = beforeNodes[i]?.name === afterNodes[i]?.name;
+  let afterIndex: Map<string, number> | undefined;
+  if (!aligned) {
+    afterIndex = new Map();
+    for (let j = 0; j < afterNodes.length; j++) afterIndex.set(afterNodes[j]?.name ?? "", j);
+  }
+  for (let i = 0; i < beforeNodes.length; i++) {
     const b = before.graph.entityOfIndex[i] ?? -1;
-    const a = after.graph.entityOfIndex[i] ?? -1;
+    const j = afterIndex === undefined ? i : (afterIndex.get(beforeNodes[i]?.name ?? "") ?? -1);
+    const a = j < 0 ? -1 : (after.graph.entityOfIndex[j] ?? -1);
     if (a < 0 || b < 0) continue;
     const id = a * nb + b;
     const group = groups.get(id);
-    if (group === undefined) groups.set(id, { b, a, members: [i] });
-    else group.members.push(i);
+    if (group === undefined) groups.set(id, { b, a, members: [j] });
+    else group.members.push(j);
   }
   const list = [...groups.values()];
   const na = after.graph.entities.length;

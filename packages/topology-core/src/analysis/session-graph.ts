@@ -4,7 +4,8 @@ import { compareStrings } from "../model/order.js";
 import {
   compilePeerings,
   createCachedMembership,
-  fingerprintPeerings,
+  createSignatureTranslation,
+  identifyPeerings,
   signaturesPeer,
   type AnalysisCache,
 } from "./peerings.js";
@@ -32,6 +33,8 @@ export interface SessionGraph {
   /** Each node's membership signature by index ("" for nodes left out), and the peerings' fingerprint. */
   readonly signatureOfIndex: readonly string[];
   readonly peeringFingerprint: string;
+  /** Per node-to-node peering (in signature bit order), its identity (see identifyPeerings). */
+  readonly peeringIds: readonly string[];
 }
 
 /** A reflector, or a class of interchangeable non-reflector nodes. */
@@ -54,7 +57,11 @@ export interface SessionGraphOptions {
    * The graph of the state this one was derived from by patching the nodes at `changed` indices
    * (same nodes, same order): the other nodes' signatures are reused when the BGPPeers are the same.
    */
-  readonly previous?: { readonly graph: SessionGraph; readonly changed: ReadonlySet<number> };
+  readonly previous?: {
+    readonly graph: SessionGraph;
+    /** The changed indices (a Set does; anything answering `has` will). */
+    readonly changed: { has(index: number): boolean };
+  };
 }
 
 /**
@@ -68,23 +75,29 @@ export function buildSessionGraph(
 ): SessionGraph {
   const peerings = compilePeerings(state, options.cache);
   const membership = createCachedMembership(peerings, options.cache);
-  const peeringFingerprint = fingerprintPeerings(peerings);
+  const peeringIds = identifyPeerings(peerings);
+  const peeringFingerprint = peeringIds.join("\u0001");
   const previous =
     options.previous !== undefined &&
-    options.previous.graph.peeringFingerprint === peeringFingerprint &&
     options.previous.graph.signatureOfIndex.length === state.nodes.length
       ? options.previous
       : undefined;
+  // Unchanged nodes keep their signatures, translated when BGPPeers were only deleted.
+  const translate =
+    previous === undefined || previous.graph.peeringFingerprint === peeringFingerprint
+      ? (signature: string) => signature
+      : createSignatureTranslation(previous.graph.peeringIds, peeringIds);
   const signatureOfIndex = new Array<string>(state.nodes.length).fill("");
   const reflectors: { node: string; clusterId: number; signature: string; index: number }[] = [];
   const classes = new Map<string, { members: string[]; indexes: number[] }>();
   state.nodes.forEach((node, index) => {
     if (!node.ready && options.includeNotReady !== true) return;
     const reused =
-      previous === undefined || previous.changed.has(index)
+      previous === undefined || translate === undefined || previous.changed.has(index)
         ? ""
         : (previous.graph.signatureOfIndex[index] ?? "");
-    const signature = reused === "" ? membership(node) : reused;
+    const signature =
+      reused === "" || translate === undefined ? membership(node) : translate(reused);
     signatureOfIndex[index] = signature;
     if (isValidClusterId(node.routeReflectorClusterId)) {
       reflectors.push({
@@ -149,5 +162,5 @@ export function buildSessionGraph(
   classEntries.forEach(([, entry], c) => {
     for (const index of entry.indexes) entityOfIndex[index] = reflectors.length + c;
   });
-  return { entities, adjacency, entityOfIndex, signatureOfIndex, peeringFingerprint };
+  return { entities, adjacency, entityOfIndex, signatureOfIndex, peeringFingerprint, peeringIds };
 }

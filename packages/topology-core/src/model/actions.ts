@@ -66,7 +66,11 @@ export type StepReason =
   | "DemoteReflectors"
   | "DeleteOrphanPeers";
 
-/** One step of a plan: its actions may run in any order (or together); steps run in order. */
+/**
+ * One step of a plan; steps run in order. Applied one write at a time in the listed order, every
+ * prefix of a step's actions keeps every route Ready nodes had before the step (planSteps
+ * documents the one last resort checked only as a whole; such a step is never `inAnyOrder`).
+ */
 export interface Step {
   readonly description: string;
   readonly reason: StepReason;
@@ -75,5 +79,10 @@ export interface Step {
    * switchover delay passes) before the next step, which may remove the sessions they replace.
    */
   readonly waitForSessions: boolean;
+  /**
+   * Any subset of the actions keeps those routes too, so an executor may run them concurrently
+   * and in any order. When false, only the listed order was verified: apply them one by one.
+   */
+  readonly inAnyOrder: boolean;
   readonly actions: readonly Action[];
 }

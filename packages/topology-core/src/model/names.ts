@@ -26,11 +26,19 @@ export const PEER_ROLE_LABEL = "rrfleet.io/role";
 export const ROLE_REFLECTOR_MESH = "reflector-mesh";
 /** Role of the per-reflector BGPPeer that peers one reflector with its clients. */
 export const ROLE_REFLECTOR_CLIENTS = "reflector-clients";
+/** Role of the temporary BGPPeer that peers every node with every reflector during adoption. */
+export const ROLE_REFLECTOR_BOOTSTRAP = "reflector-bootstrap";
 /** On a per-reflector BGPPeer: the reflector key it serves. */
 export const PEER_KEY_LABEL = "rrfleet.io/reflector-key";
 
 /** Name of the BGPPeer meshing all reflectors. */
 export const REFLECTOR_MESH_PEER_NAME = "rrfleet-reflector-mesh";
+
+/**
+ * Name of the temporary BGPPeer peering every node with every reflector while reflectors are
+ * promoted with the node-to-node mesh on (see planSteps); it never exists in a converged cluster.
+ */
+export const BOOTSTRAP_PEER_NAME = "rrfleet-reflector-bootstrap";
 
 /** Name of the BGPPeer that peers reflector `key` with its clients. */
 export function reflectorPeerName(key: string): string {
@@ -51,17 +59,20 @@ export function keyOfPeerLabel(label: string): string | undefined {
  * The reflector keys a node's client labels name, sorted numerically (keys are decimal integers
  * without leading zeros, so shorter is smaller).
  */
-export function readPeerKeys(labels: Readonly<Record<string, string>>): string[] {
-  const keys: string[] = [];
-  for (const label of Object.keys(labels)) {
+export function readPeerKeys(labels: Readonly<Record<string, string>>): readonly string[] {
+  let keys: string[] | undefined;
+  for (const label in labels) {
     if (label.length > PEER_LABEL_PREFIX.length && label.startsWith(PEER_LABEL_PREFIX)) {
-      keys.push(label.slice(PEER_LABEL_PREFIX.length));
+      (keys ??= []).push(label.slice(PEER_LABEL_PREFIX.length));
     }
   }
+  if (keys === undefined) return NO_PEER_KEYS; // most nodes, read on every plan: no allocation
   return keys.length < 2
     ? keys
     : keys.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
 }
+
+const NO_PEER_KEYS: readonly string[] = Object.freeze([]);
 
 /** Whether `key` is a well-formed reflector key: a positive decimal integer without leading zeros. */
 export function isReflectorKey(key: string): boolean {

@@ -98,10 +98,22 @@ function patchNode(
   let labels = node.labels;
   if (metadata.labels !== undefined) {
     const patch = metadata.labels;
-    const next: Record<string, string> = {};
-    for (const [key, value] of Object.entries(node.labels)) if (!(key in patch)) next[key] = value;
-    for (const [key, value] of Object.entries(patch)) if (value !== null) next[key] = value;
-    labels = next;
+    let removes = false;
+    for (const key in patch) if (patch[key] === null) removes = true;
+    if (!removes) {
+      // Only additions and changes (every pre-peering): spreading small records is much cheaper
+      // than rebuilding them key by key, and a node's label order carries no meaning.
+      labels = { ...node.labels, ...(patch as Readonly<Record<string, string>>) };
+    } else {
+      const next: Record<string, string> = {};
+      const current = node.labels;
+      for (const key in current) if (!(key in patch)) next[key] = current[key] ?? "";
+      for (const key in patch) {
+        const value = patch[key];
+        if (value !== null && value !== undefined) next[key] = value;
+      }
+      labels = next;
+    }
   }
   const annotation = metadata.annotations?.[CLUSTER_ID_ANNOTATION];
   if (annotation === undefined) return { ...node, labels };

@@ -1,16 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { findLostRoutes, findMissingRoutes, viewRoutes } from "../analysis/reachability-report.js";
+import type { Step } from "../model/actions.js";
 import type { ClusterSnapshot } from "../model/cluster.js";
 import { parseCalicoSelector } from "../selectors/calico-selector.js";
 import { DEFAULT_POLICY, type Policy } from "../policy/policy.js";
 import {
   countReflectorChanges,
+  findUnsafePrefix,
   makeCluster,
   makeForeignPeer,
   makeNode,
   makeNodes,
+  simulateActions,
   simulateSteps,
 } from "../testing/index.js";
+import { BOOTSTRAP_PEER_NAME, isOwnedByRrfleet } from "../model/names.js";
 import { planCluster } from "./plan-cluster.js";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
@@ -20,6 +24,16 @@ function run(cluster: ClusterSnapshot, p: Policy = policy()) {
   const plan = planCluster(cluster, p, NOW);
   const states = simulateSteps(cluster, plan.steps);
   return { plan, states, final: states.at(-1) ?? cluster };
+}
+
+function expectEveryPrefixSafe(start: ClusterSnapshot, plan: { steps: readonly Step[] }) {
+  let state = start;
+  plan.steps.forEach((step, i) => {
+    expect(findUnsafePrefix(state, step.actions), `step ${i + 1}: ${step.description}`).toBe(
+      undefined,
+    );
+    state = simulateActions(state, step.actions).at(-1) ?? state;
+  });
 }
 
 function expectEveryStepSafe(states: readonly ClusterSnapshot[]) {
@@ -132,14 +146,12 @@ describe("planCluster", () => {
       },
     };
     const meshOff = run(cluster).plan.steps.find((s) => s.reason === "DisableNodeMesh");
-    expect(meshOff?.actions).toEqual([
-      {
-        verb: "patch",
-        kind: "BGPConfiguration",
-        name: "default",
-        patch: { spec: { nodeToNodeMeshEnabled: false, nodeMeshPassword: null } },
-      },
-    ]);
+    expect(meshOff?.actions[0]).toEqual({
+      verb: "patch",
+      kind: "BGPConfiguration",
+      name: "default",
+      patch: { spec: { nodeToNodeMeshEnabled: false, nodeMeshPassword: null } },
+    });
   });
 
   it("writes BGPPeers in the API group the cluster serves", () => {
@@ -198,5 +210,127 @@ describe("planCluster", () => {
     expect(plan.routeReflectors.map((r) => r.node).sort()).toEqual(["manual-1", "manual-2"]);
     expectEveryStepSafe(states);
     expect(plan.summary.analysis.verdict).not.toBe("Unsafe");
+  });
+
+  for (const topology of ["multi", "zoned"] as const) {
+    it(`adopts a fresh ${topology} cluster with a bootstrap BGPPeer: promotions land one by one in any order, the bootstrap goes with the mesh`, () => {
+      const cluster = makeCluster(makeNodes(60));
+      const p = policy({ topology, ratio: 0.05, reflectorsPerNode: 1 });
+      const { plan, final } = run(cluster, p);
+      expect(plan.steps.map((s) => [s.reason, s.inAnyOrder])).toEqual([
+        ["PrepareReflectors", true],
+        ["PromoteReflectors", true],
+        ["DisableNodeMesh", true],
+      ]);
+      const [prepare, promote, meshOff] = plan.steps;
+      const bootstrap = prepare?.actions.find(
+        (a) =>
+          a.kind === "BGPPeer" &&
+          a.verb === "create" &&
+          a.object.metadata.name === BOOTSTRAP_PEER_NAME,
+      );
+      expect(
+        bootstrap?.kind === "BGPPeer" && bootstrap.verb === "create" && bootstrap.object.spec,
+      ).toEqual({
+        nodeSelector: "all()",
+        peerSelector: "has(rrfleet.io/reflector)",
+      });
+      expect(promote?.actions).toHaveLength(plan.routeReflectors.length);
+      // No BGPConfiguration yet (Calico's defaults): the mesh write creates it.
+      expect(meshOff?.actions.map((a) => [a.kind, a.verb])).toEqual([
+        ["BGPConfiguration", "create"],
+        ["BGPPeer", "delete"],
+      ]);
+      expectEveryPrefixSafe(cluster, plan);
+      // Every state on the way holds at most R + 2 rrfleet BGPPeers; none is left over.
+      let state = cluster;
+      for (const step of plan.steps) {
+        for (const s of simulateActions(state, step.actions))
+          expect(s.bgpPeers.filter((b) => isOwnedByRrfleet(b.labels)).length).toBeLessThanOrEqual(
+            plan.summary.reflectors + 2,
+          );
+        state = simulateActions(state, step.actions).at(-1) ?? state;
+      }
+      expect(final.bgpPeers.map((b) => b.name)).not.toContain(BOOTSTRAP_PEER_NAME);
+      expect(planCluster(final, p, NOW).steps).toEqual([]);
+    });
+  }
+
+  it("adopts a fresh single cluster without a bootstrap: every client already peers every reflector", () => {
+    const cluster = makeCluster(makeNodes(30));
+    const { plan } = run(cluster, policy({ topology: "single", min: 3, max: 3 }));
+    const written = plan.steps
+      .flatMap((s) => s.actions)
+      .flatMap((a) =>
+        a.kind === "BGPPeer" && a.verb !== "delete" ? [a.object.metadata.name] : [],
+      );
+    expect(written).not.toContain(BOOTSTRAP_PEER_NAME);
+    expect(plan.steps.find((s) => s.reason === "PromoteReflectors")?.inAnyOrder).toBe(true);
+    expectEveryPrefixSafe(cluster, plan);
+  });
+
+  it("gives leaving reflectors that shadow designed cluster IDs IDs of their own, so they can go one at a time", () => {
+    // n002 shares 244.0.0.2 with n000 and n004 shares 244.0.0.1 with n001 (both kept); each
+    // leaving one reflects the other's routes across the racks, so neither can go first as is.
+    const rack = (name: string, r: string) =>
+      makeNode(name).inZone("a").withLabels({ rack: r }).createdAt("2026-06-01T12:00:00Z");
+    const cluster = makeCluster(
+      [
+        rack("n000", "r3").reflector("244.0.0.2"),
+        rack("n001", "r1").reflector("244.0.0.1"),
+        rack("n002", "r1").reflector("244.0.0.2"),
+        rack("n003", "r1"),
+        rack("n004", "r2").reflector("244.0.0.1"),
+        rack("n005", "r1"),
+      ],
+      {
+        mesh: false,
+        bgpPeers: [
+          makeForeignPeer("rack-r1-r2", {
+            nodeSelector: "rack == 'r1'",
+            peerSelector: "rack == 'r2'",
+          }),
+        ],
+      },
+    );
+    const p = policy({ topology: "multi", min: 2, max: 2, reflectorsPerNode: 1 });
+    const { plan, final } = run(cluster, p);
+    expect(plan.steps.map((s) => s.description)).toContainEqual(
+      expect.stringContaining("a cluster ID of its own"),
+    );
+    expectEveryPrefixSafe(cluster, plan);
+    expect(findMissingRoutes(viewRoutes(final))).toEqual({ pairs: 0 });
+    expect(planCluster(final, p, NOW).steps).toEqual([]);
+  });
+
+  it("peers leaving reflectors that need each other with every node while the mesh is on, so they can go one at a time", () => {
+    // The mesh comes back on (the designed reflector is NotReady); n000 and n004 share a cluster
+    // ID and each is the other's only way to the nodes of the other rack.
+    const rack = (name: string, r: string) =>
+      makeNode(name).withLabels({ rack: r }).createdAt("2026-06-01T12:00:00Z");
+    const cluster = makeCluster(
+      [
+        rack("n000", "r2").inZone("a").reflector("244.0.0.1"),
+        rack("n001", "r1"),
+        rack("n002", "r1").notReady("2026-06-01T11:59:00Z").reflector("244.0.0.1"),
+        rack("n003", "r2").inZone("b"),
+        rack("n004", "r1").inZone("a").reflector("244.0.0.1"),
+      ],
+      {
+        mesh: false,
+        bgpPeers: [
+          makeForeignPeer("rack-r1-r2", {
+            nodeSelector: "rack == 'r1'",
+            peerSelector: "rack == 'r2'",
+          }),
+        ],
+      },
+    );
+    const { plan } = run(cluster, policy({ topology: "single", min: 1, max: 1 }));
+    expect(plan.steps.map((s) => s.description)).toContainEqual(
+      expect.stringContaining("with every node so they can go one by one"),
+    );
+    expectEveryPrefixSafe(cluster, plan);
+    expect(plan.summary.analysis.refusedStep).toBeUndefined();
   });
 });

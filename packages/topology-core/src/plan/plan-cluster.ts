@@ -14,7 +14,7 @@ import type { Policy, Topology } from "../policy/policy.js";
 import { renderDesired } from "../render/render-desired.js";
 import { parseLabelSelector } from "../selectors/label-selector.js";
 import { allocateIdentities } from "../topology/allocate-identities.js";
-import { assignClients } from "../topology/assign-clients.js";
+import { assignClients, type ClientInput } from "../topology/assign-clients.js";
 import { selectReflectors, zoneOf } from "../topology/select-reflectors.js";
 import { planSteps, type Refusal } from "./plan-steps.js";
 
@@ -33,7 +33,11 @@ export interface PlannedReflector {
 export interface Analysis {
   /** `Safe`: all checks pass; `Degraded`: reachable, but some single reflector loss would cut routes; `Unsafe`: routes are or would be missing. */
   readonly verdict: "Safe" | "Degraded" | "Unsafe";
-  /** Every step keeps every route Ready nodes had before it (steps the interlock refused are not in the plan). */
+  /**
+   * Every step keeps every route Ready nodes had before it, and so does every prefix of its
+   * writes in the listed order (steps the interlock refused are not in the plan; see planSteps
+   * for the one last resort that checks a step only as a whole).
+   */
   readonly everyStepKeepsRoutes: boolean;
   /** In the state after the last step, every Ready node learns every other Ready node's routes. */
   readonly finalReachable: boolean;
@@ -99,40 +103,51 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     },
     now,
   );
+  // Each node's client labels, read once for every phase below.
+  const observedKeys = snapshot.nodes.map((node) => readPeerKeys(node.labels));
   const reflectors = allocateIdentities(
     selection.reflectors,
     snapshot.nodes,
     snapshot.bgpPeers,
     policy.topology,
     policy.clusterIdBase,
+    observedKeys,
   );
   const reflectorNames = new Set(reflectors.map((r) => r.node));
   const stillDesigned = keptKeys(snapshot, reflectors);
-  const assignment = assignClients(
-    snapshot.nodes
-      .filter((node) => !reflectorNames.has(node.name))
-      .map((node) => ({
-        name: node.name,
-        zone: zoneOf(node, policy.zoneLabel),
-        currentKeys: readPeerKeys(node.labels).filter((key) => stillDesigned.has(key)),
-      })),
-    reflectors,
-    policy,
-  );
+  const clients: ClientInput[] = [];
+  const nodeOfClient: number[] = [];
+  snapshot.nodes.forEach((node, i) => {
+    if (reflectorNames.has(node.name)) return;
+    const keys = observedKeys[i] ?? [];
+    clients.push({
+      name: node.name,
+      zone: zoneOf(node, policy.zoneLabel),
+      currentKeys: keys.length === 0 ? keys : keys.filter((key) => stillDesigned.has(key)),
+    });
+    nodeOfClient.push(i);
+  });
+  const assignment = assignClients(clients, reflectors, policy);
+  const peerKeysOfNode = new Array<readonly string[] | undefined>(snapshot.nodes.length);
+  assignment.keysOfClient.forEach((keys, ci) => {
+    peerKeysOfNode[nodeOfClient[ci] ?? -1] = keys;
+  });
 
   const mesh = decideMesh(
     snapshot,
     reflectors.some((r) => r.ready),
     policy.meshFailsafeMaxNodes,
   );
+  // `single` needs no bootstrap peer: every client peers every reflector from the start.
   const desired = renderDesired(
     reflectors,
     assignment.keysByClient,
     mesh.enabled,
     snapshot.calicoApiVersion,
+    { bootstrap: policy.topology !== "single", peerKeysOfNode },
   );
   const cache = createAnalysisCache();
-  const stepPlan = planSteps(snapshot, desired, cache);
+  const stepPlan = planSteps(snapshot, desired, cache, { observedKeys });
 
   const missingRoutes = findMissingRoutes(stepPlan.finalView);
   const fragileReflectors = reflectors.length >= 2 ? findFragileReflectors(stepPlan.finalView) : [];

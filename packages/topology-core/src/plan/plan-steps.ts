@@ -1,13 +1,15 @@
-import {
-  findLostRoutes,
-  viewRoutes,
-  type MissingRoutes,
-  type RouteView,
-} from "../analysis/reachability-report.js";
-import type { Action, BgpConfigurationPatch, Step, StepReason } from "../model/actions.js";
+import { viewRoutes, type MissingRoutes, type RouteView } from "../analysis/reachability-report.js";
+import type {
+  Action,
+  BgpConfigurationPatch,
+  NodePatch,
+  Step,
+  StepReason,
+} from "../model/actions.js";
 import type { ClusterSnapshot, NodeInfo } from "../model/cluster.js";
-import { isValidClusterId } from "../model/ipv4.js";
+import { formatIpv4, isValidClusterId, parseIpv4 } from "../model/ipv4.js";
 import {
+  BOOTSTRAP_PEER_NAME,
   CLUSTER_ID_ANNOTATION,
   isOwnedByRrfleet,
   peerLabel,
@@ -15,11 +17,11 @@ import {
   REFLECTOR_LABEL,
 } from "../model/names.js";
 import { compareStrings } from "../model/order.js";
-import type { DesiredState } from "../render/render-desired.js";
+import { renderBootstrapPeer, type DesiredState } from "../render/render-desired.js";
 import { createAnalysisCache, type AnalysisCache } from "../analysis/peerings.js";
-import { applyActions } from "./apply-actions.js";
 import { isObservedReflector } from "../topology/select-reflectors.js";
 import { findSessionPartners } from "./find-session-partners.js";
+import { orderStep, type StepDraft } from "./order-step.js";
 
 /** A step the safety interlock refused because it would lose routes. */
 export interface Refusal {
@@ -38,6 +40,12 @@ export interface StepPlan {
   readonly refusal?: Refusal;
 }
 
+/** Options of {@link planSteps}. */
+export interface PlanStepsOptions {
+  /** Each observed node's readPeerKeys, by index, when the caller has read them already. */
+  readonly observedKeys?: readonly (readonly string[])[];
+}
+
 /** Calico rejects these BGPConfiguration fields while the mesh is off (3.32). */
 const MESH_ONLY_FIELDS = ["nodeMeshMaxRestartTime", "nodeMeshPassword"] as const;
 
@@ -45,28 +53,54 @@ const MESH_ONLY_FIELDS = ["nodeMeshMaxRestartTime", "nodeMeshPassword"] as const
  * Orders the changes from `observed` to `desired` make-before-break:
  *
  *  0. mesh back on first, if no reflector can serve (fail-safe);
- *  1. prepare: create/repair rrfleet BGPPeers, label new reflectors (moving a leaving node off a
- *     designed key), pre-peer clients with reflectors not promoted yet (sessions to a plain node
- *     change no client's reflectors);
+ *  1. prepare: create/repair rrfleet BGPPeers (and the bootstrap BGPPeer, see below), label new
+ *     reflectors (moving a leaving node off a designed key), pre-peer clients with reflectors not
+ *     promoted yet (sessions to a plain node change no client's reflectors);
  *  1b. demote leaving reflectors that shadow a designed cluster ID, where that alone is safe;
  *  2. add the remaining client peerings, one new reflector per client per step;
- *  3. promote (annotate) reflectors: together while the mesh is on, in waves that touch each
+ *  3. promote (annotate) reflectors: in one step while the mesh is on, in waves that touch each
  *     client once while it is off; a promotion that would lose routes now waits for step 6;
- *  4. mesh off, once reflectors carry every route;
+ *  4. mesh off, once reflectors carry every route, and the bootstrap BGPPeer with it;
  *  5. remove old client peerings, one per client per step (retried after step 6 if refused);
  *  6. demote reflectors that go, in waves; then the promotions and removals that waited;
  *  7. delete BGPPeers nobody uses.
  *
  * Every step is simulated and checked by the reachability analysis; a step that would lose a route
- * some pair of Ready nodes had before is refused and the plan stops there.
+ * some pair of Ready nodes had before is refused and the plan stops there. Kubernetes applies a
+ * step one write at a time, so each step's writes are also ordered so that every prefix keeps
+ * those routes, and marked `inAnyOrder` when every subset does (see orderStep). A demotion is two
+ * writes per node, the cluster ID first and the labels after, so a reflector stops reflecting
+ * while it still has its sessions: two leaving reflectors sharing a cluster ID, which each need
+ * the other to stay a reflector or be gone, can then go one after the other.
+ *
+ * The bootstrap BGPPeer (`rrfleet-reflector-bootstrap`, every node × every node labelled as a
+ * reflector) exists only while reflectors are promoted with the mesh on, in `multi` and `zoned`.
+ * A reflector leaves the mesh the moment it gets its cluster ID; without the bootstrap, nodes that
+ * are not its clients would lose its routes (and it theirs) until another reflector reflects them,
+ * so all promotions had to land together, which no API server can do. With it, each promoted
+ * reflector already has a session with every node, so promotions land one by one in any order;
+ * the mesh then goes off, and the bootstrap goes in the same step (after the mesh write), once
+ * every client has its designed peerings. It adds one BGPPeer (R + 2 at most) and, for a while,
+ * R sessions per node: nothing next to the mesh's N − 1. `single` needs none: every client peers
+ * every reflector anyway.
+ *
+ * Last resort: a step whose whole keeps the routes but for which orderStep finds no safe order of
+ * its writes (after untangling, for demotions) is taken as drafted, with `inAnyOrder` false, rather
+ * than stopping the plan: the old behaviour. Random clusters no longer reach it; a cluster that did
+ * would need leaving reflectors that depend on each other in a way neither fresh cluster IDs nor
+ * sessions with every node (mesh on) can break, or, with the mesh off, where only sessions with
+ * every node could (the bootstrap is not used with the mesh off: it would change many reflector
+ * sessions of each client in one step).
  */
 export function planSteps(
   observed: ClusterSnapshot,
   desired: DesiredState,
   cache: AnalysisCache = createAnalysisCache(),
+  options: PlanStepsOptions = {},
 ): StepPlan {
   const steps: Step[] = [];
-  const indexOfNode = new Map(observed.nodes.map((node, i) => [node.name, i]));
+  const indexOfNode = new Map<string, number>();
+  for (let i = 0; i < observed.nodes.length; i++) indexOfNode.set(observed.nodes[i]?.name ?? "", i);
   /** A node of the current state by name (states keep the observed node order). */
   const nodeNamed = (current: ClusterSnapshot, name: string): NodeInfo | undefined => {
     const i = indexOfNode.get(name);
@@ -75,53 +109,106 @@ export function planSteps(
   let state = observed;
   let view = viewRoutes(observed, cache);
   let refusal: Refusal | undefined;
+  const context = { cache, indexOfNode };
 
-  /** Simulates and checks a step; takes it and returns true unless it would lose routes. */
-  const attempt = (step: Step): { taken: true } | { taken: false; lost: MissingRoutes } => {
-    const next = applyActions(state, step.actions, indexOfNode);
-    const changed = new Set<number>();
-    for (const action of step.actions) {
-      if (action.kind === "Node") changed.add(indexOfNode.get(action.name) ?? -1);
-    }
-    const nextView = viewRoutes(next, cache, { view, changed });
-    const lost = findLostRoutes(view, nextView);
-    if (lost.pairs > 0) return { taken: false, lost };
-    steps.push(step);
-    state = next;
-    view = nextView;
+  /**
+   * Simulates and checks a step and orders its writes; takes it and returns true unless it would
+   * lose routes, or unless no order keeps them after every write (then, with `unordered`, it is
+   * taken as drafted: see orderStep).
+   */
+  const attempt = (
+    draft: StepDraft,
+    unordered = false,
+  ): { taken: true } | { taken: false; lost: MissingRoutes; unordered: boolean } => {
+    const result = orderStep({ state, view }, draft, context);
+    if (result.kind === "lost" || (result.kind === "unordered" && !unordered))
+      return { taken: false, lost: result.lost, unordered: result.kind === "unordered" };
+    steps.push(result.step);
+    state = result.end.state;
+    view = result.end.view;
     return { taken: true };
   };
-  /** Like {@link attempt}, but a refusal stops the plan. */
-  const accept = (step: Step | undefined): boolean => {
+  /** Like {@link attempt} (taking a step no order makes safe write by write), but a refusal stops the plan. */
+  const accept = (step: StepDraft | undefined): boolean => {
     if (refusal !== undefined) return false;
     if (step === undefined) return true;
-    const result = attempt(step);
+    const result = attempt(step, true);
     if (!result.taken)
       refusal = { reason: "WouldLoseRoutes", description: step.description, lost: result.lost };
     return result.taken;
   };
   const peerKeysOf = readPeerKeys;
-  const desiredKeysOf = (name: string): readonly string[] => desired.peerKeys.get(name) ?? NO_KEYS;
+  /** The client keys the design gives the node at index `i` (named `name`). */
+  const desiredKeysOf = (i: number, name: string): readonly string[] =>
+    (desired.peerKeysOfNode === undefined
+      ? desired.peerKeys.get(name)
+      : desired.peerKeysOfNode[i]) ?? NO_KEYS;
   const reflectorKeys = new Map(desired.reflectors.map((r) => [r.key, r.node]));
+  /** Whether the bootstrap BGPPeer is needed now: Ready reflectors to promote with the mesh on. */
+  const needsBootstrap = (): boolean =>
+    desired.bootstrapPeer !== undefined &&
+    !desired.meshEnabled &&
+    state.bgpConfiguration.nodeToNodeMeshEnabled &&
+    desired.reflectors.some(
+      (r) => r.ready && nodeNamed(state, r.node)?.routeReflectorClusterId !== r.clusterId,
+    );
+  const hasBootstrap = (): boolean =>
+    state.bgpPeers.some((p) => p.name === BOOTSTRAP_PEER_NAME && isOwnedByRrfleet(p.labels));
   // Only nodes whose rrfleet labels or reflector annotation differ from the design take part in
   // the phases below; on a converged cluster that is none, and planning is a single scan.
   // Steps only ever add designed client labels and remove ones the cluster had that the design
   // drops, so what each node lacks and has too much is known from the observed state.
-  const dirty: NodeInfo[] = [];
-  const missingAtStart = new Map<string, string[]>();
-  const surplusAtStart: NodeInfo[] = [];
-  for (const node of observed.nodes) {
-    const have = peerKeysOf(node.labels);
-    const wanted = desiredKeysOf(node.name);
-    if (matchesDesign(node, desired, have, wanted)) continue;
-    dirty.push(node);
-    if (sameKeys(have, wanted)) continue;
-    const missing = wanted.filter((key) => !have.includes(key));
-    if (missing.length > 0) missingAtStart.set(node.name, missing);
-    if (have.some((key) => !wanted.includes(key))) surplusAtStart.push(node);
-  }
-  const current = (node: NodeInfo): NodeInfo => nodeNamed(state, node.name) ?? node;
-  const promotionStep = (wave: readonly string[]): Step => {
+  // Nodes are tracked by index (states keep the observed order). A node with none of its keys
+  // shares the design's (interned) key list as what it lacks, so equal label patches are shared.
+  const dirty: number[] = [];
+  const missingAtStart = new Map<number, readonly string[]>();
+  const surplusAtStart: number[] = [];
+  observed.nodes.forEach((node, i) => {
+    const have = options.observedKeys?.[i] ?? peerKeysOf(node.labels);
+    const wanted = desiredKeysOf(i, node.name);
+    if (matchesDesign(node, desired, have, wanted)) return;
+    dirty.push(i);
+    if (sameKeys(have, wanted)) return;
+    const missing = have.length === 0 ? wanted : wanted.filter((key) => !have.includes(key));
+    if (missing.length > 0) missingAtStart.set(i, missing);
+    if (have.some((key) => !wanted.includes(key))) surplusAtStart.push(i);
+  });
+  // Dirty nodes with a reflector label or a cluster ID annotation: the only ones that can be
+  // reflectors on their way out (steps give neither to other nodes outside the design).
+  const reflectorish = dirty.filter((i) => {
+    const node = observed.nodes[i];
+    return (
+      node !== undefined &&
+      (isObservedReflector(node) || node.routeReflectorClusterId !== undefined)
+    );
+  });
+  /** Those nodes as they are in the current state. */
+  const reflectorishNow = (): NodeInfo[] => {
+    const nodes: NodeInfo[] = [];
+    for (const i of reflectorish) {
+      const node = state.nodes[i];
+      if (node !== undefined) nodes.push(node);
+    }
+    return nodes;
+  };
+  const peerLabels = new Map<string, string>();
+  const peerLabelOf = (key: string): string => {
+    let label = peerLabels.get(key);
+    if (label === undefined) peerLabels.set(key, (label = peerLabel(key)));
+    return label;
+  };
+  /** `{ rrfleet.io/peer-<key>: "true" }` for each key, one shared object per key list. */
+  const peerPatches = new Map<readonly string[], Readonly<Record<string, string>>>();
+  const peerPatchOf = (keys: readonly string[]): Readonly<Record<string, string>> => {
+    let patch = peerPatches.get(keys);
+    if (patch === undefined) {
+      const record: Record<string, string> = {};
+      for (const key of keys) record[peerLabelOf(key)] = "true";
+      peerPatches.set(keys, (patch = record));
+    }
+    return patch;
+  };
+  const promotionStep = (wave: readonly string[]): StepDraft => {
     const builder = createStepBuilder();
     for (const name of wave) builder.annotate(name, desired.clusterIds.get(name) ?? null);
     const names = wave.map((name) => `${name} (${desired.clusterIds.get(name) ?? ""})`);
@@ -133,7 +220,7 @@ export function planSteps(
       ) ?? fail()
     );
   };
-  const demotionStep = (wave: readonly string[]): Step => {
+  const demotionStep = (wave: readonly string[]): StepDraft => {
     const builder = createStepBuilder();
     for (const name of wave) {
       const node = nodeNamed(state, name);
@@ -150,15 +237,20 @@ export function planSteps(
   };
   /**
    * Takes waves of promotions or demotions. A refused wave is retried one member at a time, and
-   * refused members again after the others, for as long as that makes progress, then all together. Returns what could
-   * not be taken; with `final`, the first of those is refused for good and stops the plan.
+   * refused members again after the others, for as long as that makes progress, then all
+   * together; when that is stuck too, `untangle` (if given) may change what holds the members
+   * back, once, and the waves are retried. Returns what could not be taken; with `final`, stuck
+   * members go together even when no order of their writes is safe one by one (the state before
+   * and after is checked), and what is still refused stops the plan.
    */
   const takeInWaves = (
     waves: readonly string[][],
-    stepFor: (wave: readonly string[]) => Step,
+    stepFor: (wave: readonly string[]) => StepDraft,
     final: boolean,
+    untangle?: (stuck: readonly string[]) => boolean,
   ): string[] => {
     let pending = waves.filter((w) => w.length > 0);
+    let untangled = untangle === undefined;
     while (pending.length > 0 && refusal === undefined) {
       const next: string[][] = [];
       let progress = false;
@@ -173,12 +265,90 @@ export function planSteps(
         }
       }
       pending = next;
-      // Members that each need the other gone (a shared cluster ID) can only go together.
-      if (!progress && pending.length > 1 && attempt(stepFor(pending.flat())).taken) pending = [];
-      if (!progress) break;
+      if (progress || pending.length === 0) continue;
+      // Members that each need the other changed (a shared cluster ID) go in one step, ordered
+      // write by write where an order exists.
+      const together = attempt(stepFor(pending.flat()));
+      if (together.taken) {
+        pending = [];
+        continue;
+      }
+      // Safe together, but not write by write: untangle them, then retry.
+      if (together.unordered && !untangled && untangle !== undefined) {
+        untangled = true;
+        if (untangle(pending.flat())) continue;
+      }
+      break;
     }
+    // The last resort (the planner's old behaviour): together, safe before and after though not
+    // write by write. Not reached in tens of thousands of random plans since untangling; kept so
+    // that a cluster untangling cannot separate still converges (see the module comment).
+    if (final && pending.length > 0 && attempt(stepFor(pending.flat()), true).taken) pending = [];
     if (final && pending[0] !== undefined) accept(stepFor(pending[0]));
     return pending.flat();
+  };
+  /**
+   * Leaving reflectors that can only go together (each carries routes the other's clients need,
+   * usually through a cluster ID they share with each other or with a designed reflector) are
+   * given what lets them go one at a time: first a cluster ID of their own each (a finer split of
+   * IDs only drops fewer reflections), in waves that touch each client once; then, with the mesh
+   * on, a session with every node (the bootstrap BGPPeer and a spare reflector key), so that
+   * whichever goes first, the others still reach every node at first hand. Returns whether a step
+   * was taken.
+   */
+  const untangleDemotions = (stuck: readonly string[]): boolean => {
+    let progress = false;
+    const upIds = new Map<string, number>();
+    for (const node of state.nodes) {
+      const id = node.routeReflectorClusterId;
+      if (node.ready && isValidClusterId(id)) upIds.set(id, (upIds.get(id) ?? 0) + 1);
+    }
+    const shared = stuck.filter((name) => {
+      const node = nodeNamed(state, name);
+      const id = node?.routeReflectorClusterId;
+      return node?.ready === true && isValidClusterId(id) && (upIds.get(id) ?? 0) > 1;
+    });
+    if (shared.length > 0) {
+      const fresh = freshClusterIds(state, desired, shared.length);
+      const idOf = new Map(shared.map((name, i) => [name, fresh[i] ?? ""]));
+      for (const wave of groupIntoWaves(
+        shared,
+        findSessionPartners(state, shared, isClientNow, cache),
+      )) {
+        const builder = createStepBuilder();
+        for (const name of wave) builder.annotate(name, idOf.get(name) ?? null);
+        const draft = builder.build(
+          "DemoteReflectors",
+          `give ${count(wave.length, "leaving reflector")} a cluster ID of its own before it goes: ${listNames(wave.map((name) => `${name} (${idOf.get(name) ?? ""})`))}`,
+          true,
+        );
+        if (draft !== undefined && attempt(draft).taken) progress = true;
+      }
+    }
+    if (state.bgpConfiguration.nodeToNodeMeshEnabled) {
+      const builder = createStepBuilder();
+      if (!hasBootstrap())
+        builder.action({
+          verb: "create",
+          kind: "BGPPeer",
+          object: renderBootstrapPeer(state.calicoApiVersion),
+        });
+      let spare = spareReflectorKey(state, desired);
+      const labelled: string[] = [];
+      for (const name of stuck) {
+        const node = nodeNamed(state, name);
+        if (node === undefined || node.labels[REFLECTOR_LABEL] !== undefined) continue;
+        builder.label(name, REFLECTOR_LABEL, String(spare++));
+        labelled.push(name);
+      }
+      const draft = builder.build(
+        "PrepareReflectors",
+        `peer ${count(stuck.length, "leaving reflector")} with every node so they can go one by one: ${listNames(stuck)}${labelled.length > 0 ? ` (label ${listNames(labelled)})` : ""}`,
+        true,
+      );
+      if (draft !== undefined && attempt(draft).taken) progress = true;
+    }
+    return progress;
   };
 
   // 0. Fail-safe: the mesh comes back before anything else changes.
@@ -191,7 +361,11 @@ export function planSteps(
     const builder = createStepBuilder();
     const peersByName = new Map(state.bgpPeers.map((p) => [p.name, p]));
     let peerWrites = 0;
-    for (const object of desired.bgpPeers) {
+    const wanted =
+      desired.bootstrapPeer !== undefined && needsBootstrap()
+        ? [...desired.bgpPeers, desired.bootstrapPeer]
+        : desired.bgpPeers;
+    for (const object of wanted) {
       const current = peersByName.get(object.metadata.name);
       if (current === undefined) {
         builder.action({ verb: "create", kind: "BGPPeer", object });
@@ -225,36 +399,46 @@ export function planSteps(
     // A node on its way out that carries a designed reflector's key (two nodes labelled with one
     // key) would catch that reflector's clients too: move it to a key nobody uses.
     const designedKeys = new Set(desired.reflectorKeys.values());
-    let spareKey =
-      1 +
-      Math.max(
-        0,
-        ...state.nodes.map((n) => Number(n.labels[REFLECTOR_LABEL] ?? 0)).filter(Number.isFinite),
-      );
-    for (const node of dirty.map(current)) {
+    let spareKey = 0; // found on first use
+    for (const node of reflectorishNow()) {
       const key = node.labels[REFLECTOR_LABEL];
       if (key === undefined || !designedKeys.has(key) || desired.reflectorKeys.has(node.name))
         continue;
+      if (spareKey === 0) {
+        spareKey = 1;
+        for (const other of state.nodes) {
+          const value = Number(other.labels[REFLECTOR_LABEL] ?? 0);
+          if (Number.isFinite(value) && value >= spareKey) spareKey = value + 1;
+        }
+      }
       builder.label(node.name, REFLECTOR_LABEL, String(spareKey++));
       labelled.push(node.name);
     }
     let prePeered = 0;
-    for (const [name, missing] of missingAtStart) {
-      const node = nodeNamed(state, name);
+    // Free now: the client is itself a reflector on its way out, or the target is not one yet.
+    const freeKeys = new Map<string, boolean>();
+    const isFree = (key: string): boolean => {
+      let free = freeKeys.get(key);
+      if (free === undefined) {
+        const target = nodeNamed(state, reflectorKeys.get(key) ?? "");
+        free = target === undefined || !isValidClusterId(target.routeReflectorClusterId);
+        freeKeys.set(key, free);
+      }
+      return free;
+    };
+    for (const [i, missing] of missingAtStart) {
+      const node = state.nodes[i];
       if (node === undefined) continue;
-      const nodeIsReflector = isObservedReflector(node);
+      if (isObservedReflector(node) || missing.every(isFree)) {
+        builder.labelAll(node.name, peerPatchOf(missing));
+        prePeered++;
+        continue;
+      }
       let added = false;
       for (const key of missing) {
-        const target = nodeNamed(state, reflectorKeys.get(key) ?? "");
-        // Free now: the client is itself a reflector on its way out, or the target is not one yet.
-        if (
-          nodeIsReflector ||
-          target === undefined ||
-          !isValidClusterId(target.routeReflectorClusterId)
-        ) {
-          builder.label(node.name, peerLabel(key), "true");
-          added = true;
-        }
+        if (!isFree(key)) continue;
+        builder.label(node.name, peerLabelOf(key), "true");
+        added = true;
       }
       if (added) prePeered++;
     }
@@ -280,13 +464,12 @@ export function planSteps(
   // hide routes behind it. Demote such reflectors first, wherever that alone loses nothing.
   {
     const held = new Map<string, number>();
-    for (const node of state.nodes) {
+    for (const node of reflectorish.length === 0 ? [] : state.nodes) {
       const id = node.routeReflectorClusterId;
       if (isValidClusterId(id)) held.set(id, (held.get(id) ?? 0) + 1);
     }
     const designedIds = new Set(desired.clusterIds.values());
-    const shadowing = dirty
-      .map(current)
+    const shadowing = (reflectorish.length === 0 ? [] : reflectorishNow())
       .filter((node) => {
         const id = node.routeReflectorClusterId;
         return (
@@ -296,18 +479,20 @@ export function planSteps(
         );
       })
       .map((node) => [node.name]);
-    takeInWaves(shadowing, demotionStep, false);
+    takeInWaves(shadowing, demotionStep, false, untangleDemotions);
   }
 
   // 2. Add client peerings, one new reflector per client per step.
   {
     const pending = new Map<string, string[]>();
-    for (const name of missingAtStart.keys()) {
-      const node = nodeNamed(state, name);
+    for (const i of missingAtStart.keys()) {
+      const node = state.nodes[i];
       if (node === undefined || isObservedReflector(node)) continue;
       const labels = node.labels;
-      const missing = desiredKeysOf(name).filter((key) => labels[peerLabel(key)] === undefined);
-      if (missing.length > 0) pending.set(name, missing);
+      const missing = desiredKeysOf(i, node.name).filter(
+        (key) => labels[peerLabelOf(key)] === undefined,
+      );
+      if (missing.length > 0) pending.set(node.name, missing);
     }
     const rounds = Math.max(0, ...[...pending.values()].map((keys) => keys.length));
     for (let round = 0; round < rounds; round++) {
@@ -343,9 +528,11 @@ export function planSteps(
     false,
   );
 
-  // 4. Mesh off, once reflectors carry every route (the interlock checks exactly that).
+  // 4. Mesh off, once reflectors carry every route (the interlock checks exactly that); the
+  // bootstrap goes right after the mesh write, unless clients still need it.
   if (!desired.meshEnabled && state.bgpConfiguration.nodeToNodeMeshEnabled) {
-    accept(meshStep(state, false));
+    if (!hasBootstrap() || !attempt(meshStep(state, false, true)).taken)
+      accept(meshStep(state, false));
   }
 
   // 5. Remove old client peerings; a removal that touches a live reflector session counts. A
@@ -360,9 +547,11 @@ export function planSteps(
     const costly = new Map<string, string[]>();
     const free = createStepBuilder();
     let freeClients = 0;
-    for (const node of surplusAtStart.map(current)) {
+    for (const i of surplusAtStart) {
+      const node = state.nodes[i];
+      if (node === undefined) continue;
       const have = peerKeysOf(node.labels);
-      const wanted = desiredKeysOf(node.name);
+      const wanted = desiredKeysOf(i, node.name);
       const surplus = have.filter((key) => !wanted.includes(key));
       if (surplus.length === 0) continue;
       const live: string[] = [];
@@ -409,14 +598,14 @@ export function planSteps(
 
   // 6. Demote reflectors that go, in waves; then the promotions that had to wait.
   {
-    const leaving = dirty
-      .map(current)
+    const leaving = reflectorishNow()
       .filter((node) => isObservedReflector(node) && !desired.clusterIds.has(node.name))
       .map((node) => node.name);
     takeInWaves(
       groupIntoWaves(leaving, findSessionPartners(state, leaving, isClientNow, cache)),
       demotionStep,
       true,
+      untangleDemotions,
     );
     takeInWaves(promotionWaves(state, deferred, cache), promotionStep, true);
     if (!peeringsRemoved) removePeerings(true);
@@ -425,6 +614,7 @@ export function planSteps(
   // 7. Delete rrfleet BGPPeers nobody needs.
   {
     const wanted = new Set(desired.bgpPeers.map((p) => p.metadata.name));
+    if (needsBootstrap()) wanted.add(BOOTSTRAP_PEER_NAME);
     const builder = createStepBuilder();
     const orphans = state.bgpPeers
       .filter((p) => isOwnedByRrfleet(p.labels) && !wanted.has(p.name))
@@ -457,6 +647,46 @@ function promotionWaves(
     : groupIntoWaves(names, findSessionPartners(state, names, isClientNow, cache));
 }
 
+/**
+ * `count` cluster IDs no node carries and the design does not use: the addresses right above the
+ * highest one in use (deterministic, and never one a designed reflector could get later, since new
+ * IDs avoid what nodes carry).
+ */
+function freshClusterIds(state: ClusterSnapshot, desired: DesiredState, count: number): string[] {
+  const used = new Set<number>();
+  for (const node of state.nodes) {
+    const id = node.routeReflectorClusterId;
+    if (isValidClusterId(id)) used.add(parseIpv4(id) ?? 0);
+  }
+  for (const id of desired.clusterIds.values()) used.add(parseIpv4(id) ?? 0);
+  const fresh: string[] = [];
+  let next = Math.max(0, ...used) + 1;
+  while (fresh.length < count) {
+    if (next > 0xfffffffe) next = 1; // wrapped: look from the bottom
+    if (!used.has(next)) {
+      used.add(next);
+      fresh.push(formatIpv4(next));
+    }
+    next++;
+  }
+  return fresh;
+}
+
+/** The smallest reflector key above every key a node label or the design mentions. */
+function spareReflectorKey(state: ClusterSnapshot, desired: DesiredState): number {
+  let highest = 0;
+  const see = (key: string | undefined) => {
+    const value = Number(key);
+    if (key !== undefined && Number.isSafeInteger(value) && value > highest) highest = value;
+  };
+  for (const node of state.nodes) {
+    see(node.labels[REFLECTOR_LABEL]);
+    for (const key of readPeerKeys(node.labels)) see(key);
+  }
+  for (const key of desired.reflectorKeys.values()) see(key);
+  return highest + 1;
+}
+
 function fail(): never {
   throw new Error("planSteps: a promotion or demotion step without actions");
 }
@@ -465,7 +695,7 @@ function isClientNow(node: NodeInfo): boolean {
   return !isObservedReflector(node);
 }
 
-function meshStep(state: ClusterSnapshot, enabled: boolean): Step {
+function meshStep(state: ClusterSnapshot, enabled: boolean, deleteBootstrap = false): StepDraft {
   const config = state.bgpConfiguration;
   let action: Action;
   if (!config.exists) {
@@ -491,10 +721,12 @@ function meshStep(state: ClusterSnapshot, enabled: boolean): Step {
   return {
     description: enabled
       ? "turn the node-to-node mesh back on: no reflector can serve"
-      : "turn the node-to-node mesh off: reflectors now carry every route",
+      : `turn the node-to-node mesh off: reflectors now carry every route${deleteBootstrap ? "; delete the bootstrap BGPPeer" : ""}`,
     reason,
     waitForSessions: enabled,
-    actions: [action],
+    actions: deleteBootstrap
+      ? [action, { verb: "delete", kind: "BGPPeer", name: BOOTSTRAP_PEER_NAME }]
+      : [action],
   };
 }
 
@@ -522,52 +754,82 @@ function groupIntoWaves(
 
 interface StepBuilder {
   label(node: string, key: string, value: string | null): void;
+  /** Sets several labels from a record the builder may share between nodes (never mutates it). */
+  labelAll(node: string, labels: Readonly<Record<string, string>>): void;
   annotate(node: string, clusterId: string | null): void;
   action(action: Action): void;
-  build(reason: StepReason, description: string, waitForSessions: boolean): Step | undefined;
+  build(reason: StepReason, description: string, waitForSessions: boolean): StepDraft | undefined;
 }
 
-/** Collects a step's writes, one merge patch per node, in a stable order. */
+/**
+ * Collects a step's writes in a stable order: one merge patch per node for its labels and one for
+ * its cluster ID, so that orderStep can order a role change apart from a session change.
+ */
 function createStepBuilder(): StepBuilder {
-  const labels = new Map<string, Record<string, string | null>>();
+  type Labels = Readonly<Record<string, string | null>>;
+  const labels = new Map<string, Labels>();
   const annotations = new Map<string, Record<string, string | null>>();
+  /** Label records handed in by labelAll: copied before any change, never mutated. */
+  const shared = new Set<Labels>();
+  /** One patch object per shared record, so equal patches are one object. */
+  const patches = new Map<Labels, NodePatch>();
   const others: Action[] = [];
   const order: string[] = []; // nodes in the order the step first touched them (deterministic)
-  const entry = (map: Map<string, Record<string, string | null>>, node: string) => {
-    let record = map.get(node);
-    if (record === undefined) {
-      if (!labels.has(node) && !annotations.has(node)) order.push(node);
-      map.set(node, (record = {}));
-    }
-    return record;
+  const touch = (node: string) => {
+    if (!labels.has(node) && !annotations.has(node)) order.push(node);
+  };
+  const own = (node: string): Record<string, string | null> => {
+    const record = labels.get(node);
+    if (record !== undefined && !shared.has(record)) return record;
+    touch(node);
+    const copy = { ...record };
+    labels.set(node, copy);
+    return copy;
   };
   return {
     label(node, key, value) {
-      entry(labels, node)[key] = value;
+      own(node)[key] = value;
+    },
+    labelAll(node, record) {
+      if (labels.has(node)) {
+        Object.assign(own(node), record);
+        return;
+      }
+      touch(node);
+      shared.add(record);
+      labels.set(node, record);
     },
     annotate(node, clusterId) {
-      entry(annotations, node)[CLUSTER_ID_ANNOTATION] = clusterId;
+      let record = annotations.get(node);
+      if (record === undefined) {
+        touch(node);
+        annotations.set(node, (record = {}));
+      }
+      record[CLUSTER_ID_ANNOTATION] = clusterId;
     },
     action(action) {
       others.push(action);
     },
     build(reason, description, waitForSessions) {
-      const nodeActions: Action[] = order.map((name) => {
-        const l = labels.get(name);
+      const actions: Action[] = [...others];
+      for (const name of order) {
         const a = annotations.get(name);
-        return {
-          verb: "patch",
-          kind: "Node",
-          name,
-          patch: {
-            metadata: {
-              ...(l === undefined ? {} : { labels: l }),
-              ...(a === undefined ? {} : { annotations: a }),
-            },
-          },
-        };
-      });
-      const actions = [...others, ...nodeActions];
+        const l = labels.get(name);
+        if (a !== undefined)
+          actions.push({
+            verb: "patch",
+            kind: "Node",
+            name,
+            patch: { metadata: { annotations: a } },
+          });
+        if (l === undefined) continue;
+        let patch = shared.has(l) ? patches.get(l) : undefined;
+        if (patch === undefined) {
+          patch = { metadata: { labels: l } };
+          if (shared.has(l)) patches.set(l, patch);
+        }
+        actions.push({ verb: "patch", kind: "Node", name, patch });
+      }
       if (actions.length === 0) return undefined;
       return { description, reason, waitForSessions, actions };
     },

@@ -1,6 +1,7 @@
 import type { BgpPeerObject } from "../model/actions.js";
 import type { CalicoApiVersion } from "../model/cluster.js";
 import {
+  BOOTSTRAP_PEER_NAME,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   PEER_KEY_LABEL,
@@ -9,6 +10,7 @@ import {
   REFLECTOR_LABEL,
   REFLECTOR_MESH_PEER_NAME,
   reflectorPeerName,
+  ROLE_REFLECTOR_BOOTSTRAP,
   ROLE_REFLECTOR_CLIENTS,
   ROLE_REFLECTOR_MESH,
 } from "../model/names.js";
@@ -24,11 +26,30 @@ export interface DesiredState {
   readonly reflectorKeys: ReadonlyMap<string, string>;
   /** Client → keys of its reflectors, sorted: it carries `rrfleet.io/peer-<key>` for each. */
   readonly peerKeys: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The same keys by node index in the snapshot being planned (undefined: no client labels), when
+   * the caller has them that way; the planner then reads these and never `peerKeys`.
+   */
+  readonly peerKeysOfNode?: readonly (readonly string[] | undefined)[];
   /** Node → cluster ID, for reflectors only. */
   readonly clusterIds: ReadonlyMap<string, string>;
   /** rrfleet's BGPPeers, sorted by name. */
   readonly bgpPeers: readonly BgpPeerObject[];
   readonly meshEnabled: boolean;
+  /**
+   * The temporary BGPPeer the planner creates while it promotes reflectors with the mesh on
+   * (`multi` and `zoned`; see planSteps). Absent for `single`, where every client already peers
+   * every reflector. Never part of the converged state.
+   */
+  readonly bootstrapPeer?: BgpPeerObject;
+}
+
+/** Options of {@link renderDesired}. */
+export interface RenderOptions {
+  /** Offer the bootstrap BGPPeer for promotions with the mesh on; default false. */
+  readonly bootstrap?: boolean;
+  /** `keysByClient` by node index of the snapshot to plan (see DesiredState.peerKeysOfNode). */
+  readonly peerKeysOfNode?: readonly (readonly string[] | undefined)[];
 }
 
 /**
@@ -42,13 +63,25 @@ export function renderDesired(
   keysByClient: ReadonlyMap<string, readonly string[]>,
   meshEnabled: boolean,
   apiVersion: CalicoApiVersion,
+  options: RenderOptions = {},
 ): DesiredState {
   const reflectorKeys = new Map(reflectors.map((r) => [r.node, r.key]));
   const clusterIds = new Map(reflectors.map((r) => [r.node, r.clusterId]));
   const bgpPeers = reflectors.map((r) => renderReflectorPeer(r.key, apiVersion));
   if (reflectors.length > 0) bgpPeers.push(renderMeshPeer(apiVersion));
   bgpPeers.sort((a, b) => compareStrings(a.metadata.name, b.metadata.name));
-  return { reflectors, reflectorKeys, peerKeys: keysByClient, clusterIds, bgpPeers, meshEnabled };
+  const desired: DesiredState = {
+    reflectors,
+    reflectorKeys,
+    peerKeys: keysByClient,
+    clusterIds,
+    bgpPeers,
+    meshEnabled,
+    ...(options.peerKeysOfNode === undefined ? {} : { peerKeysOfNode: options.peerKeysOfNode }),
+  };
+  return options.bootstrap === true && reflectors.length > 0
+    ? { ...desired, bootstrapPeer: renderBootstrapPeer(apiVersion) }
+    : desired;
 }
 
 /** The BGPPeer peering reflector `key` with every node labelled as its client. */
@@ -68,6 +101,23 @@ export function renderReflectorPeer(key: string, apiVersion: CalicoApiVersion): 
       nodeSelector: `has(${peerLabel(key)})`,
       peerSelector: `${REFLECTOR_LABEL} == ${quoteCalicoValue(key)}`,
     },
+  };
+}
+
+/**
+ * The temporary BGPPeer peering every node with every node labelled as a reflector, so that a
+ * reflector promoted while the node-to-node mesh is on (it leaves the mesh at once) still has a
+ * session with every node.
+ */
+export function renderBootstrapPeer(apiVersion: CalicoApiVersion): BgpPeerObject {
+  return {
+    apiVersion,
+    kind: "BGPPeer",
+    metadata: {
+      name: BOOTSTRAP_PEER_NAME,
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [PEER_ROLE_LABEL]: ROLE_REFLECTOR_BOOTSTRAP },
+    },
+    spec: { nodeSelector: "all()", peerSelector: `has(${REFLECTOR_LABEL})` },
   };
 }
 

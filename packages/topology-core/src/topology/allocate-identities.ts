@@ -30,7 +30,8 @@ export interface ReflectorIdentity {
  * New keys are the smallest integers no node label or rrfleet BGPPeer mentions (so stale client
  * labels can never attach to a new reflector); new cluster IDs are the smallest addresses above
  * `clusterIdBase` that no node carries. `single` shares one ID, `zoned` one per zone, `multi` one
- * per reflector. Returns reflectors sorted by key (numerically).
+ * per reflector. Returns reflectors sorted by key (numerically). `peerKeysOfNode` (each node's
+ * readPeerKeys, by index) saves reading the labels again when the caller has them.
  */
 export function allocateIdentities(
   chosen: readonly ChosenReflector[],
@@ -38,8 +39,9 @@ export function allocateIdentities(
   bgpPeers: readonly BgpPeerInfo[],
   topology: Topology,
   clusterIdBase: string,
+  peerKeysOfNode?: readonly (readonly string[])[],
 ): ReflectorIdentity[] {
-  const keys = allocateKeys(chosen, nodes, bgpPeers);
+  const keys = allocateKeys(chosen, nodes, bgpPeers, peerKeysOfNode);
   const ids = allocateClusterIds(chosen, nodes, topology, clusterIdBase);
   return chosen
     .map(({ node, zone }) => ({
@@ -56,14 +58,19 @@ function allocateKeys(
   chosen: readonly ChosenReflector[],
   nodes: readonly NodeInfo[],
   bgpPeers: readonly BgpPeerInfo[],
+  peerKeysOfNode: readonly (readonly string[])[] | undefined,
 ): Map<string, string> {
   const used = new Set<string>();
   const foreignNames = new Set<string>();
-  for (const node of nodes) {
+  const seen = new Set<readonly string[]>(); // key lists are often shared: read each once
+  nodes.forEach((node, i) => {
     const own = node.labels[REFLECTOR_LABEL];
     if (own !== undefined) used.add(own);
-    for (const key of readPeerKeys(node.labels)) used.add(key);
-  }
+    const keys = peerKeysOfNode?.[i] ?? readPeerKeys(node.labels);
+    if (keys.length === 0 || seen.has(keys)) return;
+    seen.add(keys);
+    for (const key of keys) used.add(key);
+  });
   for (const peer of bgpPeers) {
     if (!isOwnedByRrfleet(peer.labels)) {
       foreignNames.add(peer.name);

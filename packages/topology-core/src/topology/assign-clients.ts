@@ -1,4 +1,5 @@
 import { hashString, pairWeight } from "../model/hash.js";
+import { createLazyMap } from "../model/lazy-map.js";
 import { compareStrings } from "../model/order.js";
 import type { Topology } from "../policy/policy.js";
 import type { ReflectorIdentity } from "./allocate-identities.js";
@@ -22,6 +23,11 @@ export interface AssignmentPolicy {
 export interface ClientAssignment {
   /** Client name → reflector keys, sorted numerically. Clients without reflectors are absent. */
   readonly keysByClient: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The same keys by the client's index in the input (undefined for clients without reflectors).
+   * Clients with the same reflectors share one array.
+   */
+  readonly keysOfClient: readonly (readonly string[] | undefined)[];
   /** Reflector key → number of clients it serves. */
   readonly loadByKey: ReadonlyMap<string, number>;
   /** No reflector serves more than this many clients (bounded load), where the layout allows. */
@@ -63,7 +69,8 @@ export function assignClients(
   policy: AssignmentPolicy,
 ): ClientAssignment {
   const count = reflectors.length;
-  if (count === 0) return { keysByClient: new Map(), loadByKey: new Map(), maxLoad: 0 };
+  if (count === 0)
+    return { keysByClient: new Map(), keysOfClient: [], loadByKey: new Map(), maxLoad: 0 };
   const groups = buildGroups(reflectors, policy.topology);
   const groupOfKey = new Map<string, number>();
   groups.forEach((g, gi) => {
@@ -157,7 +164,9 @@ export function assignClients(
   const take = (ci: number, gi: number): void => {
     chosen[ci * maxFree + (chosenCount[ci] ?? 0)] = gi;
     chosenCount[ci] = (chosenCount[ci] ?? 0) + 1;
-    for (const m of groups[gi]?.members ?? []) load[m] = (load[m] ?? 0) + 1;
+    const single = singleMember[gi] ?? -1;
+    if (single >= 0) load[single] = (load[single] ?? 0) + 1;
+    else for (const m of groups[gi]?.members ?? []) load[m] = (load[m] ?? 0) + 1;
   };
   const release = (ci: number, gi: number): void => {
     const base = ci * maxFree;
@@ -190,7 +199,8 @@ export function assignClients(
   const singleMember = Int32Array.from(groups, (g) =>
     g.members.length === 1 ? (g.members[0] ?? -1) : -1,
   );
-  const clientZone = Int32Array.from(clients, (c) => zoneIdOf(c.zone));
+  const clientZone = new Int32Array(n);
+  for (let ci = 0; ci < n; ci++) clientZone[ci] = zoneIdOf(clients[ci]?.zone ?? "");
   /** Preference tier of group `gi` for client `ci` given its choices so far; lower is better. */
   const tierOf = (ci: number, gi: number): number => {
     if (groupUp[gi] !== 1) return 9; // down reflectors last
@@ -281,41 +291,68 @@ export function assignClients(
   /**
    * The open candidate that ranks first by (tier, weight) among those under the placement
    * bound; failing that, under the hard bound; failing that, any — among up groups when the client
-   * has any up candidate left. One pass over the candidates, no allocation.
+   * has any up candidate left. One pass over the candidates, no allocation: the client's zone
+   * facts are read once, and each candidate is compared by (load level, tier, weight).
    */
-  const pick = new Int32Array(6);
-  const pickTier = new Int32Array(6);
-  const pickWeight = new Float64Array(6);
+  const groupHash = Uint32Array.from(groups, (g) => g.hash);
+  const multi = policy.topology === "multi";
   const choose = (ci: number, candidates: readonly number[]): number => {
-    pick.fill(-1);
+    const base = ci * maxFree;
+    const k = chosenCount[ci] ?? 0;
+    const zone = clientZone[ci] ?? -1;
+    let ownChosen = false;
+    for (let j = 0; j < k; j++) if (groupZone[chosen[base + j] ?? 0] === zone) ownChosen = true;
+    const wantsOwn = multi && !ownChosen && plans[ci]?.hasOwn === true;
+    const hash = hashes[ci] ?? 0;
+    // Best up group, and best other group (it wins only when no up group is open); a weight is
+    // computed only when the (level, tier) comparison does not decide.
+    let up = -1;
+    let upLevel = 3;
+    let upTier = 0;
+    let upWeight = 0;
+    let down = -1;
+    let downLevel = 3;
+    let downWeight = 0;
     for (const gi of candidates) {
-      if (holds(ci, gi)) continue;
+      let held = false;
+      for (let j = 0; j < k; j++) if (chosen[base + j] === gi) held = true;
+      if (held) continue;
       const single = singleMember[gi] ?? -1;
       let heaviest = 0;
       if (single >= 0) heaviest = load[single] ?? 0;
       else for (const m of groups[gi]?.members ?? []) heaviest = Math.max(heaviest, load[m] ?? 0);
-      const up = groupUp[gi] === 1;
-      const tier = tierOf(ci, gi);
-      const w = weight(ci, gi);
       const level = heaviest < placementLoad ? 0 : heaviest < maxLoad ? 1 : 2;
-      // An up group competes in slots level..2 and level+3..5, any other group in level+3..5.
-      for (let slot = up ? level : level + 3; slot < 6; slot += slot === 2 ? level + 1 : 1) {
-        const current = pick[slot] ?? -1;
-        const currentTier = pickTier[slot] ?? 0;
-        if (
-          current < 0 ||
-          tier < currentTier ||
-          (tier === currentTier && w > (pickWeight[slot] ?? 0))
-        ) {
-          pick[slot] = gi;
-          pickTier[slot] = tier;
-          pickWeight[slot] = w;
+      if (groupUp[gi] !== 1) {
+        // Down groups all share tier 9.
+        if (down >= 0 && level > downLevel) continue;
+        const w = pairWeight(hash, groupHash[gi] ?? 0);
+        if (down < 0 || level < downLevel || w > downWeight) {
+          down = gi;
+          downLevel = level;
+          downWeight = w;
         }
+        continue;
+      }
+      // The same tiers as tierOf, from the client's facts read above.
+      let tier: number;
+      if (!multi) tier = 0;
+      else if (wantsOwn) tier = groupZone[gi] === zone ? 0 : 3;
+      else {
+        tier = 1;
+        const gz = groupZone[gi];
+        for (let j = 0; j < k; j++) if (groupZone[chosen[base + j] ?? 0] === gz) tier = 2;
+      }
+      if (up >= 0 && (level > upLevel || (level === upLevel && tier > upTier))) continue;
+      const w = pairWeight(hash, groupHash[gi] ?? 0);
+      if (up < 0 || level < upLevel || tier < upTier || w > upWeight) {
+        up = gi;
+        upLevel = level;
+        upTier = tier;
+        upWeight = w;
       }
     }
-    // Slots 0-2: up groups only; 3-5: any group. Up groups win whenever there is one.
-    for (let slot = 0; slot < 6; slot++) if ((pick[slot] ?? -1) >= 0) return pick[slot] ?? -1;
-    return -1;
+    // Up groups win whenever there is one.
+    return up >= 0 ? up : down;
   };
   for (let open = true; open;) {
     open = false;
@@ -348,36 +385,49 @@ export function assignClients(
     }
   }
 
-  // Key lists are interned in a trie over reflector indices: clients sharing a reflector set
-  // share one array, and no per-client string is built.
-  interface Trie {
-    readonly next: Map<number, Trie>;
-    keys?: readonly string[];
-  }
-  const trie: Trie = { next: new Map() };
+  // Key lists are interned per reflector set: clients sharing one share one array, and no
+  // per-client string is built. Sets of up to three reflectors (every `multi` client, by default)
+  // are keyed by a number; larger ones by their joined indices.
+  const interned = new Map<number | string, readonly string[]>();
   const members: number[] = [];
-  const keysByClient = new Map<string, readonly string[]>();
+  const keysOfClient = new Array<readonly string[] | undefined>(n);
   for (let ci = 0; ci < n; ci++) {
     const plan = plans[ci];
     const client = clients[ci];
     if (plan === undefined || client === undefined) continue;
     members.length = 0;
-    for (const m of plan.fixed) members.push(m);
-    for (let j = 0; j < (chosenCount[ci] ?? 0); j++)
-      for (const m of groups[chosen[ci * maxFree + j] ?? 0]?.members ?? []) members.push(m);
+    const fixed = plan.fixed;
+    for (let f = 0; f < fixed.length; f++) members.push(fixed[f] ?? 0);
+    for (let j = 0; j < (chosenCount[ci] ?? 0); j++) {
+      const gi = chosen[ci * maxFree + j] ?? 0;
+      const single = singleMember[gi] ?? -1;
+      if (single >= 0) members.push(single);
+      else for (const m of groups[gi]?.members ?? []) members.push(m);
+    }
     if (members.length === 0) continue;
     insertionSort(members); // reflectors are sorted by key, so indices sort keys numerically
-    let node = trie;
-    for (const m of members) {
-      let child = node.next.get(m);
-      if (child === undefined) node.next.set(m, (child = { next: new Map() }));
-      node = child;
+    let id: number | string;
+    if (members.length <= 3 && count < 1024) {
+      id = 0;
+      for (const m of members) id = id * 1024 + m + 1;
+    } else {
+      id = members.join(",");
     }
-    node.keys ??= members.map((m) => reflectors[m]?.key ?? "");
-    keysByClient.set(client.name, node.keys);
+    let keys = interned.get(id);
+    if (keys === undefined) interned.set(id, (keys = members.map((m) => reflectors[m]?.key ?? "")));
+    keysOfClient[ci] = keys;
   }
   const loadByKey = new Map(reflectors.map((r, i) => [r.key, load[i] ?? 0]));
-  return { keysByClient, loadByKey, maxLoad };
+  // Built only when read by name (the planner reads by index).
+  const keysByClient = createLazyMap(() => {
+    const map = new Map<string, readonly string[]>();
+    clients.forEach((client, ci) => {
+      const keys = keysOfClient[ci];
+      if (keys !== undefined) map.set(client.name, keys);
+    });
+    return map;
+  });
+  return { keysByClient, keysOfClient, loadByKey, maxLoad };
 }
 
 function buildGroups(reflectors: readonly ReflectorIdentity[], topology: Topology): Group[] {

@@ -1,0 +1,105 @@
+import type { WriteResult } from "@rrfleet/kube";
+import { makeCluster, makeNodes } from "@rrfleet/topology-core/testing";
+import type { Action, Step } from "@rrfleet/topology-core";
+import { describe, expect, it } from "vitest";
+import { executeStep, type ActionWriter } from "./execute-step.js";
+import { createFakeClock } from "./testing/fake-clock.js";
+import { createTokenBucket } from "./token-bucket.js";
+
+function labelPatch(name: string): Action {
+  return {
+    verb: "patch",
+    kind: "Node",
+    name,
+    patch: { metadata: { labels: { "rrfleet.io/peer-a": "true" } } },
+  };
+}
+
+function stepOf(actions: Action[], inAnyOrder: boolean): Step {
+  return {
+    description: "test",
+    reason: "AddClientPeerings",
+    waitForSessions: false,
+    inAnyOrder,
+    actions,
+  };
+}
+
+/** A writer that records the order and the largest number of writes in flight. */
+function createRecordingWriter(): ActionWriter & { order: string[]; maxInFlight: number } {
+  let inFlight = 0;
+  const writer = {
+    order: [] as string[],
+    maxInFlight: 0,
+    async apply(action: Action): Promise<WriteResult> {
+      inFlight += 1;
+      writer.maxInFlight = Math.max(writer.maxInFlight, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+      const name = action.kind === "Node" ? action.name : "other";
+      writer.order.push(name);
+      if (name === "node-00003" && writer.failOn) throw new Error("boom");
+      return { kind: "Node", name, deleted: false, resourceVersion: "1", attempts: 1 };
+    },
+    failOn: false,
+  };
+  return writer;
+}
+
+describe("executeStep", () => {
+  const snapshot = makeCluster(makeNodes(12));
+  const actions = snapshot.nodes.map((node) => labelPatch(node.name));
+  const bucket = () =>
+    createTokenBucket({ ratePerSecond: 1000, burst: 1000, clock: createFakeClock() });
+
+  it("writes one at a time, in the listed order, when only prefixes were proven safe", async () => {
+    const writer = createRecordingWriter();
+    await executeStep(stepOf(actions, false), snapshot, { writer, bucket: bucket() });
+    expect(writer.maxInFlight).toBe(1);
+    expect(writer.order).toEqual(snapshot.nodes.map((node) => node.name));
+  });
+
+  it("runs several writes at once when any subset of the step is safe", async () => {
+    const writer = createRecordingWriter();
+    const execution = await executeStep(stepOf(actions, true), snapshot, {
+      writer,
+      bucket: bucket(),
+      concurrency: 4,
+    });
+    expect(writer.maxInFlight).toBe(4);
+    expect(execution.results).toHaveLength(12);
+  });
+
+  it("hands each write the object as the plan saw it, for the precondition", async () => {
+    const seen: unknown[] = [];
+    const writer: ActionWriter = {
+      apply(action, observed) {
+        seen.push(observed);
+        return Promise.resolve({ kind: "Node", name: "x", deleted: false, attempts: 1 });
+      },
+    };
+    await executeStep(stepOf([labelPatch("node-00002")], false), snapshot, {
+      writer,
+      bucket: bucket(),
+    });
+    expect(seen).toEqual([{ kind: "Node", object: snapshot.nodes[2] }]);
+  });
+
+  it("stops at the first failed write and reports it", async () => {
+    const writer = Object.assign(createRecordingWriter(), { failOn: true });
+    await expect(
+      executeStep(stepOf(actions, false), snapshot, { writer, bucket: bucket() }),
+    ).rejects.toThrow("boom");
+    expect(writer.order).toEqual(snapshot.nodes.slice(0, 4).map((node) => node.name));
+  });
+
+  it("takes a token per write and sums the wait", async () => {
+    const clock = createFakeClock();
+    const writer = createRecordingWriter();
+    const execution = await executeStep(stepOf(actions.slice(0, 5), false), snapshot, {
+      writer,
+      bucket: createTokenBucket({ ratePerSecond: 10, burst: 2, clock }),
+    });
+    expect(execution.rateLimitWaitMs).toBe(300);
+  });
+});

@@ -1,0 +1,357 @@
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "@rrfleet/topology-core";
+import { describe, expect, it } from "vitest";
+import {
+  CALICO_IPV4_ADDRESS_ANNOTATION,
+  createCalicoNodeStatusCheck,
+  renderSessionStatusName,
+  type CalicoNodeStatusCheckOptions,
+} from "./calico-node-status-check.js";
+import type { CalicoApi } from "./detect-calico-api.js";
+import { KubeError } from "./kube-error.js";
+import type { SessionPair } from "./session-check.js";
+import { makeFakeApiServer, type FakeApiServer } from "./testing/fake-api-server.js";
+
+const CALICO: CalicoApi = {
+  apiVersion: "crd.projectcalico.org/v1",
+  group: "crd.projectcalico.org",
+  version: "v1",
+};
+const STATUSES = "caliconodestatuses";
+
+/** Nodes `name → IPv4/16` (undefined: no Calico address annotation). */
+function storeNodes(server: FakeApiServer, nodes: Record<string, string | undefined>): void {
+  for (const [name, address] of Object.entries(nodes)) {
+    server.put("nodes", {
+      metadata: {
+        name,
+        annotations:
+          address === undefined ? {} : { [CALICO_IPV4_ADDRESS_ANNOTATION]: `${address}/16` },
+      },
+    });
+  }
+}
+
+/** What calico-node on `node` would write into the status object watching it. */
+function reportSessions(
+  server: FakeApiServer,
+  node: string,
+  peers: readonly { peerIP: string; state: string }[],
+): void {
+  const name = renderSessionStatusName(node);
+  const current = server.read(STATUSES, name);
+  if (current === undefined) return;
+  server.put(STATUSES, {
+    ...current,
+    status: {
+      lastUpdated: "2026-11-28T00:00:00Z",
+      bgp: {
+        numberEstablishedV4: peers.filter((p) => p.state === "Established").length,
+        numberEstablishedV6: 0,
+        numberNotEstablishedV4: peers.filter((p) => p.state !== "Established").length,
+        numberNotEstablishedV6: 0,
+        peersV4: peers.map((p) => ({ ...p, type: "NodePeer", since: "00:00:00" })),
+      },
+    },
+  });
+}
+
+/**
+ * A check on a fake clock: `sleep` advances it and then runs `onTick` (calico-node reporting, a
+ * test aborting). Records every sleep.
+ */
+function makeCheck(
+  server: FakeApiServer,
+  options: CalicoNodeStatusCheckOptions & { onTick?: (nowMs: number) => void } = {},
+) {
+  let nowMs = 0;
+  const sleeps: number[] = [];
+  const { onTick, ...rest } = options;
+  const check = createCalicoNodeStatusCheck(server, CALICO, {
+    timeoutMs: 10_000,
+    pollIntervalMs: 1_000,
+    fallbackDelayMs: 5_000,
+    now: () => nowMs,
+    sleep: (ms, signal) => {
+      signal?.throwIfAborted();
+      sleeps.push(ms);
+      nowMs += ms;
+      onTick?.(nowMs);
+      signal?.throwIfAborted();
+      return Promise.resolve();
+    },
+    ...rest,
+  });
+  return { check, sleeps, now: () => nowMs };
+}
+
+const pair = (node: string, peer: string): SessionPair => ({ node, peer });
+
+describe("createCalicoNodeStatusCheck", () => {
+  it("creates one status object per watched node, polls until every session is Established, then deletes it", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2", c2: "10.1.0.3" });
+    const specs: unknown[] = [];
+    const { check, sleeps } = makeCheck(server, {
+      updatePeriodSeconds: 3,
+      onTick: (nowMs) => {
+        specs.push(server.read(STATUSES, "rrfleet-sessions-rr"));
+        if (nowMs === 1_000) {
+          reportSessions(server, "rr", [
+            { peerIP: "10.1.0.2", state: "Established" },
+            { peerIP: "10.1.0.3", state: "OpenSent" },
+          ]);
+        }
+        if (nowMs === 2_000) {
+          reportSessions(server, "rr", [
+            { peerIP: "10.1.0.2", state: "Established" },
+            { peerIP: "10.1.0.3", state: "Established" },
+          ]);
+        }
+      },
+    });
+
+    const result = await check.waitForSessions([pair("rr", "c1"), pair("rr", "c2")]);
+
+    expect(result).toEqual({ established: 2, missing: [], unverifiable: [] });
+    expect(sleeps).toEqual([1_000, 1_000]);
+    expect(specs[0]).toMatchObject({
+      apiVersion: "crd.projectcalico.org/v1",
+      kind: "CalicoNodeStatus",
+      metadata: { name: "rrfleet-sessions-rr", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+      spec: { node: "rr", classes: ["BGP"], updatePeriodSeconds: 3 },
+    });
+    expect(server.log()).toEqual([
+      "get nodes/c1",
+      "get nodes/c2",
+      "create caliconodestatuses/rrfleet-sessions-rr",
+      "list caliconodestatuses",
+      "list caliconodestatuses",
+      "list caliconodestatuses",
+      "delete caliconodestatuses/rrfleet-sessions-rr",
+    ]);
+    expect(server.requests.find((r) => r.verb === "list")).toMatchObject({
+      group: "crd.projectcalico.org",
+      version: "v1",
+      labelSelector: "app.kubernetes.io/managed-by=rrfleet",
+    });
+    expect(server.names(STATUSES)).toEqual([]);
+  });
+
+  it("reports the pairs still not Established when the timeout hits, and cleans up", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2", c2: "10.1.0.3" });
+    const { check, now } = makeCheck(server, {
+      timeoutMs: 4_500,
+      onTick: () => {
+        reportSessions(server, "rr", [
+          { peerIP: "10.1.0.2", state: "Established" },
+          { peerIP: "10.1.0.3", state: "Active" },
+        ]);
+      },
+    });
+
+    const result = await check.waitForSessions([pair("rr", "c1"), pair("rr", "c2")]);
+
+    expect(result).toEqual({ established: 1, missing: [pair("rr", "c2")], unverifiable: [] });
+    expect(now()).toBe(4_500);
+    expect(server.names(STATUSES)).toEqual([]);
+  });
+
+  it("watches the side with fewer distinct nodes and reports pairs as given", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2", c2: "10.1.0.3" });
+    const { check } = makeCheck(server, {
+      onTick: () => {
+        reportSessions(server, "rr", [{ peerIP: "10.1.0.2", state: "Established" }]);
+      },
+    });
+
+    const result = await check.waitForSessions([
+      pair("c1", "rr"),
+      pair("c2", "rr"),
+      pair("c1", "rr"),
+    ]);
+
+    expect(result).toEqual({ established: 1, missing: [pair("c2", "rr")], unverifiable: [] });
+    expect(server.log().filter((line) => line.startsWith("create"))).toEqual([
+      "create caliconodestatuses/rrfleet-sessions-rr",
+    ]);
+  });
+
+  it("reports peers without an IPv4 address as unverifiable and waits the fallback delay for them", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2", v6only: undefined });
+    const { check, now } = makeCheck(server, {
+      onTick: () => {
+        reportSessions(server, "rr", [{ peerIP: "10.1.0.2", state: "Established" }]);
+      },
+    });
+
+    const result = await check.waitForSessions([
+      pair("rr", "c1"),
+      pair("rr", "v6only"),
+      pair("rr", "gone"),
+    ]);
+
+    expect(result).toEqual({
+      established: 1,
+      missing: [],
+      unverifiable: [pair("rr", "v6only"), pair("rr", "gone")],
+    });
+    expect(now()).toBe(5_000);
+    expect(server.names(STATUSES)).toEqual([]);
+  });
+
+  it("creates nothing when no pair can be verified", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: undefined });
+    const { check, sleeps } = makeCheck(server);
+
+    const result = await check.waitForSessions([pair("rr", "c1")]);
+
+    expect(result).toEqual({ established: 0, missing: [], unverifiable: [pair("rr", "c1")] });
+    expect(sleeps).toEqual([5_000]);
+    expect(server.log()).toEqual(["get nodes/c1"]);
+  });
+
+  it("returns at once for no pairs", async () => {
+    const server = makeFakeApiServer();
+    const { check, sleeps } = makeCheck(server);
+
+    await expect(check.waitForSessions([])).resolves.toEqual({
+      established: 0,
+      missing: [],
+      unverifiable: [],
+    });
+    expect(sleeps).toEqual([]);
+    expect(server.requests).toEqual([]);
+  });
+
+  it("reads many peers' addresses with one paginated LIST instead of a GET each", async () => {
+    const server = makeFakeApiServer();
+    const clients = Array.from({ length: 60 }, (_, i) => `c${String(i)}`);
+    storeNodes(server, {
+      rr: "10.1.0.1",
+      ...Object.fromEntries(clients.map((c, i) => [c, `10.2.0.${String(i + 1)}`])),
+    });
+    const { check } = makeCheck(server, {
+      onTick: () => {
+        reportSessions(
+          server,
+          "rr",
+          clients.map((_, i) => ({ peerIP: `10.2.0.${String(i + 1)}`, state: "Established" })),
+        );
+      },
+    });
+
+    const result = await check.waitForSessions(clients.map((c) => pair("rr", c)));
+
+    expect(result.established).toBe(60);
+    expect(server.log().filter((line) => / nodes(\/|$)/.test(line))).toEqual(["list nodes"]);
+  });
+
+  it("deletes its status objects when aborted, rejecting with the reason", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", rr2: "10.1.0.9", c1: "10.1.0.2", c2: "10.1.0.3" });
+    const controller = new AbortController();
+    const reason = new Error("leadership lost");
+    const seen: string[][] = [];
+    const { check } = makeCheck(server, {
+      onTick: () => {
+        seen.push(server.names(STATUSES));
+        controller.abort(reason);
+      },
+    });
+
+    const err = await check
+      .waitForSessions([pair("rr", "c1"), pair("rr2", "c2")], controller.signal)
+      .catch((e: unknown) => e);
+
+    expect(err).toBe(reason);
+    expect(seen).toEqual([["rrfleet-sessions-rr", "rrfleet-sessions-rr2"]]);
+    expect(server.names(STATUSES)).toEqual([]);
+  });
+
+  it("replaces a leftover status object of its own", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2" });
+    server.put(STATUSES, {
+      metadata: { name: "rrfleet-sessions-rr", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+      spec: { node: "rr", classes: ["BGP"], updatePeriodSeconds: 2 },
+      status: { bgp: { peersV4: [{ peerIP: "10.1.0.2", state: "Established" }] } },
+    });
+    const { check, sleeps } = makeCheck(server, {
+      timeoutMs: 2_000,
+    });
+
+    const result = await check.waitForSessions([pair("rr", "c1")]);
+
+    // The stale status said Established; the fresh object has no status yet.
+    expect(result).toEqual({ established: 0, missing: [pair("rr", "c1")], unverifiable: [] });
+    expect(sleeps).toEqual([1_000, 1_000]);
+    expect(server.log().slice(1, 5)).toEqual([
+      "create caliconodestatuses/rrfleet-sessions-rr",
+      "get caliconodestatuses/rrfleet-sessions-rr",
+      "delete caliconodestatuses/rrfleet-sessions-rr",
+      "create caliconodestatuses/rrfleet-sessions-rr",
+    ]);
+    expect(server.names(STATUSES)).toEqual([]);
+  });
+
+  it("refuses to touch a status object of the same name that is not rrfleet's", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2" });
+    const foreign = server.put(STATUSES, {
+      metadata: { name: "rrfleet-sessions-rr", labels: { team: "network" } },
+      spec: { node: "rr" },
+    });
+    const { check } = makeCheck(server);
+
+    const err = await check.waitForSessions([pair("rr", "c1")]).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(KubeError);
+    expect(err).toMatchObject({ code: "Conflict" });
+    expect((err as Error).message).toBe(
+      'create caliconodestatuses.crd.projectcalico.org "rrfleet-sessions-rr": it already exists and is not rrfleet\'s',
+    );
+    expect(server.read(STATUSES, "rrfleet-sessions-rr")).toEqual(foreign);
+  });
+
+  it("throws the API error naming the resource when it may not create status objects", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2" });
+    server.interfere({ before: () => undefined }, { status: 403, message: "forbidden" });
+    const { check } = makeCheck(server);
+
+    const err = await check.waitForSessions([pair("rr", "c1")]).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: "Forbidden" });
+    expect((err as Error).message).toMatch(
+      /^forbidden: rrfleet needs "create" on "caliconodestatuses.crd.projectcalico.org"/,
+    );
+    // The failed create may not have landed; deleting by name is harmless (404).
+    expect(server.log()).toEqual([
+      "get nodes/c1",
+      "create caliconodestatuses/rrfleet-sessions-rr",
+      "delete caliconodestatuses/rrfleet-sessions-rr",
+    ]);
+  });
+});
+
+describe("renderSessionStatusName", () => {
+  it("prefixes short node names", () => {
+    expect(renderSessionStatusName("ip-10-0-1-7.ec2.internal")).toBe(
+      "rrfleet-sessions-ip-10-0-1-7.ec2.internal",
+    );
+  });
+
+  it("shortens long names with a hash, staying within 253 characters and distinct", () => {
+    const a = `${"a".repeat(230)}.${"b".repeat(20)}`;
+    const b = `${"a".repeat(230)}.${"c".repeat(20)}`;
+    const nameA = renderSessionStatusName(a);
+    expect(nameA.length).toBeLessThanOrEqual(253);
+    expect(nameA).toMatch(/^rrfleet-sessions-a+-[0-9a-f]{10}$/);
+    expect(renderSessionStatusName(b)).not.toBe(nameA);
+    expect(renderSessionStatusName(a)).toBe(nameA);
+  });
+});

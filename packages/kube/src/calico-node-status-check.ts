@@ -1,0 +1,424 @@
+/**
+ * Confirms new BGP sessions the way Calico reports them: one `CalicoNodeStatus` per watched node
+ * (calico-node on that node fills `status.bgp.peersV4` every `updatePeriodSeconds`), polled until
+ * every pair's peer address shows `Established`, then deleted again, also on errors and aborts.
+ */
+import { createHash } from "node:crypto";
+import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  isOwnedByRrfleet,
+  parseIpv4,
+} from "@rrfleet/topology-core";
+import { createRequestOptions } from "./create-request-options.js";
+import type { CalicoApi } from "./detect-calico-api.js";
+import { KubeError, toKubeError, type KubeRequestContext } from "./kube-error.js";
+import { renderDeleteOptions } from "./render-delete-options.js";
+import {
+  uniqueSessionPairs,
+  type SessionCheck,
+  type SessionCheckResult,
+  type SessionPair,
+} from "./session-check.js";
+import { sleepWithSignal } from "./sleep-with-signal.js";
+import { isRecord } from "./is-record.js";
+
+/** The client calls the check makes (a {@link ClusterConnection} has them all). */
+export interface CalicoNodeStatusCheckClients {
+  readonly core: Pick<CoreV1Api, "readNode" | "listNode">;
+  readonly custom: Pick<
+    CustomObjectsApi,
+    | "createClusterCustomObject"
+    | "listClusterCustomObject"
+    | "deleteClusterCustomObject"
+    | "getClusterCustomObject"
+  >;
+}
+
+/** Knobs of {@link createCalicoNodeStatusCheck}; every field is optional. */
+export interface CalicoNodeStatusCheckOptions {
+  /** How long to wait for every session, from the call, in milliseconds; default 60,000. */
+  readonly timeoutMs?: number;
+  /** Between two reads of the status objects, in milliseconds; default 1,000. */
+  readonly pollIntervalMs?: number;
+  /** `spec.updatePeriodSeconds` of the status objects (how often calico-node reports); default 2. */
+  readonly updatePeriodSeconds?: number;
+  /** Minimum wait, from the call, when some pair cannot be checked (no IPv4 address); default 10,000 ms. */
+  readonly fallbackDelayMs?: number;
+  /** Waits (injectable for tests); must reject with `signal.reason` on abort. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** A monotonic clock in milliseconds; default `performance.now`. */
+  readonly now?: () => number;
+}
+
+/** Calico's (KDD) Node annotation holding the node's BGP IPv4 address and prefix length. */
+export const CALICO_IPV4_ADDRESS_ANNOTATION = "projectcalico.org/IPv4Address";
+
+const STATUS_PREFIX = "rrfleet-sessions-";
+const MAX_NAME_LENGTH = 253;
+const PLURAL = "caliconodestatuses";
+/** Up to this many peer nodes are read one GET each; more are found in one paginated LIST. */
+const MAX_NODE_GETS = 50;
+const PAGE_SIZE = 500;
+const CONCURRENCY = 8;
+
+/**
+ * The name of the CalicoNodeStatus watching `node`: `rrfleet-sessions-<node>`, or, beyond the
+ * 253-character limit of object names, its head plus a hash of the node name.
+ */
+export function renderSessionStatusName(node: string): string {
+  const name = `${STATUS_PREFIX}${node}`;
+  if (name.length <= MAX_NAME_LENGTH) return name;
+  const hash = createHash("sha256").update(node).digest("hex").slice(0, 10);
+  return `${name.slice(0, MAX_NAME_LENGTH - hash.length - 1).replace(/[-.]+$/, "")}-${hash}`;
+}
+
+/**
+ * A {@link SessionCheck} reading Calico's own session state. For each distinct watched node it
+ * creates a `CalicoNodeStatus` (cluster-scoped, `calico.group/version`, labelled managed-by
+ * rrfleet, `spec: {node, classes: ["BGP"], updatePeriodSeconds}`), then LISTs them by label every
+ * `pollIntervalMs` until each pair's peer IPv4 (its Node annotation
+ * `projectcalico.org/IPv4Address`, prefix length stripped) is `Established` in `peersV4`, or until
+ * `timeoutMs` (the rest are `missing`). Sessions are symmetric, so the side of the pairs with fewer
+ * distinct nodes is the watched one (normally the reflectors). Pairs whose peer has no IPv4 address
+ * are `unverifiable`: the check then lasts at least `fallbackDelayMs`. A leftover status object of
+ * rrfleet's with the same name is replaced; one that is not rrfleet's is a `Conflict`. Every object
+ * created is deleted before returning, also after an error or abort. RBAC: get/list nodes;
+ * create/list/get/delete caliconodestatuses.
+ * Throws {@link KubeError} (when cleaning up fails as well: an AggregateError of both); an abort
+ * rejects with `signal.reason`.
+ */
+export function createCalicoNodeStatusCheck(
+  clients: CalicoNodeStatusCheckClients,
+  calico: CalicoApi,
+  options: CalicoNodeStatusCheckOptions = {},
+): SessionCheck {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const updatePeriodSeconds = options.updatePeriodSeconds ?? 2;
+  const fallbackDelayMs = options.fallbackDelayMs ?? 10_000;
+  const sleep = options.sleep ?? sleepWithSignal;
+  const now = options.now ?? (() => performance.now());
+  const path = { group: calico.group, version: calico.version, plural: PLURAL };
+  const resource = `${PLURAL}.${calico.group}`;
+
+  const send = async <T>(
+    call: () => Promise<T>,
+    context: KubeRequestContext,
+    signal?: AbortSignal,
+  ): Promise<T> => {
+    try {
+      return await call();
+    } catch (err: unknown) {
+      // An aborted fetch looks like a network error; the caller's reason is the truth.
+      signal?.throwIfAborted();
+      throw toKubeError(err, context);
+    }
+  };
+
+  /** Each name's IPv4 address (undefined: none, or no such node). */
+  const readAddresses = async (
+    names: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, string | undefined>> => {
+    const addresses = new Map<string, string | undefined>();
+    const requestOptions = createRequestOptions(signal === undefined ? {} : { signal });
+    if (names.length <= MAX_NODE_GETS) {
+      await forEachWithConcurrency(names, CONCURRENCY, async (name) => {
+        try {
+          const node = await send(
+            () => clients.core.readNode({ name }, requestOptions),
+            { verb: "get", resource: "nodes", name },
+            signal,
+          );
+          addresses.set(name, parseAddress(node.metadata?.annotations));
+        } catch (err: unknown) {
+          if (!(err instanceof KubeError && err.code === "NotFound")) throw err;
+          addresses.set(name, undefined);
+        }
+      });
+      return addresses;
+    }
+    const wanted = new Set(names);
+    let continueToken: string | undefined;
+    do {
+      const page = await send(
+        () =>
+          clients.core.listNode(
+            {
+              limit: PAGE_SIZE,
+              ...(continueToken === undefined ? {} : { _continue: continueToken }),
+            },
+            requestOptions,
+          ),
+        { verb: "list", resource: "nodes" },
+        signal,
+      );
+      for (const node of page.items) {
+        const name = node.metadata?.name;
+        if (name !== undefined && wanted.has(name)) {
+          addresses.set(name, parseAddress(node.metadata?.annotations));
+        }
+      }
+      continueToken = nonEmpty(page.metadata?._continue);
+    } while (continueToken !== undefined);
+    return addresses;
+  };
+
+  const createStatus = async (
+    node: string,
+    created: Map<string, string | undefined>,
+    signal?: AbortSignal,
+  ): Promise<void> => {
+    const name = renderSessionStatusName(node);
+    const context = { verb: "create", resource, name };
+    const body = {
+      apiVersion: calico.apiVersion,
+      kind: "CalicoNodeStatus",
+      metadata: { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+      spec: { node, classes: ["BGP"], updatePeriodSeconds },
+    };
+    const create = async (): Promise<void> => {
+      try {
+        const object: unknown = await send(
+          () =>
+            clients.custom.createClusterCustomObject(
+              { ...path, body },
+              createRequestOptions(signal === undefined ? {} : { signal }),
+            ),
+          context,
+          signal,
+        );
+        created.set(name, readUid(object));
+      } catch (err: unknown) {
+        // The object may exist although the answer was lost: delete it by name afterwards.
+        if (!(err instanceof KubeError && err.code === "Conflict")) created.set(name, undefined);
+        throw err;
+      }
+    };
+    try {
+      await create();
+    } catch (err: unknown) {
+      if (!(err instanceof KubeError && err.code === "Conflict")) throw err;
+      // A leftover of a check that died before cleaning up: its status may be stale, replace it.
+      const existing: unknown = await send(
+        () => clients.custom.getClusterCustomObject({ ...path, name }),
+        { verb: "get", resource, name },
+        signal,
+      );
+      if (!isOwnedByRrfleet(readLabels(existing))) {
+        throw new KubeError(
+          "Conflict",
+          `${context.verb} ${resource} "${name}": it already exists and is not rrfleet's`,
+          { cause: err },
+        );
+      }
+      await deleteStatus(name, readUid(existing));
+      await create();
+    }
+  };
+
+  const deleteStatus = async (name: string, uid: string | undefined): Promise<void> => {
+    try {
+      await send(
+        () =>
+          clients.custom.deleteClusterCustomObject({
+            ...path,
+            name,
+            body: renderDeleteOptions({ uid }),
+          }),
+        { verb: "delete", resource, name },
+      );
+    } catch (err: unknown) {
+      if (!(err instanceof KubeError && err.code === "NotFound")) throw err;
+    }
+  };
+
+  /** Each of our status objects' Established peer addresses, by object name. */
+  const listEstablished = async (signal?: AbortSignal): Promise<Map<string, Set<string>>> => {
+    const established = new Map<string, Set<string>>();
+    let continueToken: string | undefined;
+    do {
+      const page: unknown = await send(
+        () =>
+          clients.custom.listClusterCustomObject(
+            {
+              ...path,
+              labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+              limit: PAGE_SIZE,
+              ...(continueToken === undefined ? {} : { _continue: continueToken }),
+            },
+            createRequestOptions(signal === undefined ? {} : { signal }),
+          ),
+        { verb: "list", resource },
+        signal,
+      );
+      const items = isRecord(page) && Array.isArray(page["items"]) ? page["items"] : [];
+      for (const item of items) {
+        const name = readName(item);
+        if (name !== undefined) established.set(name, readEstablishedPeers(item));
+      }
+      const metadata = isRecord(page) ? page["metadata"] : undefined;
+      const token = isRecord(metadata) ? metadata["continue"] : undefined;
+      continueToken = typeof token === "string" ? nonEmpty(token) : undefined;
+    } while (continueToken !== undefined);
+    return established;
+  };
+
+  const check = async (
+    pairs: readonly SessionPair[],
+    created: Map<string, string | undefined>,
+    signal?: AbortSignal,
+  ): Promise<SessionCheckResult> => {
+    const started = now();
+    const flip = countDistinct(pairs, "peer") < countDistinct(pairs, "node");
+    const oriented = pairs.map((pair) =>
+      flip
+        ? { pair, watched: pair.peer, remote: pair.node }
+        : { pair, watched: pair.node, remote: pair.peer },
+    );
+    const addresses = await readAddresses([...new Set(oriented.map((o) => o.remote))], signal);
+    const verifiable = oriented.flatMap((o) => {
+      const address = addresses.get(o.remote);
+      return address === undefined
+        ? []
+        : [{ ...o, address, status: renderSessionStatusName(o.watched) }];
+    });
+    const unverifiable = oriented
+      .filter((o) => addresses.get(o.remote) === undefined)
+      .map((o) => o.pair);
+
+    let waiting = verifiable;
+    if (verifiable.length > 0) {
+      await forEachWithConcurrency(
+        [...new Set(verifiable.map((v) => v.watched))],
+        CONCURRENCY,
+        (node) => createStatus(node, created, signal),
+      );
+      const deadline = started + timeoutMs;
+      for (;;) {
+        const established = await listEstablished(signal);
+        waiting = waiting.filter((v) => established.get(v.status)?.has(v.address) !== true);
+        const left = deadline - now();
+        if (waiting.length === 0 || left <= 0) break;
+        await sleep(Math.min(pollIntervalMs, left), signal);
+      }
+    }
+    if (unverifiable.length > 0) {
+      const left = started + fallbackDelayMs - now();
+      if (left > 0) await sleep(left, signal);
+    }
+    return {
+      established: verifiable.length - waiting.length,
+      missing: waiting.map((v) => v.pair),
+      unverifiable,
+    };
+  };
+
+  return {
+    waitForSessions: async (input, signal) => {
+      signal?.throwIfAborted();
+      const pairs = uniqueSessionPairs(input);
+      if (pairs.length === 0) return { established: 0, missing: [], unverifiable: [] };
+      const created = new Map<string, string | undefined>();
+      let outcome: { ok: true; result: SessionCheckResult } | { ok: false; error: unknown };
+      try {
+        outcome = { ok: true, result: await check(pairs, created, signal) };
+      } catch (err: unknown) {
+        outcome = { ok: false, error: err };
+      }
+      // Cleanup runs without the caller's signal: an aborted check must still leave nothing behind.
+      const cleanup = await Promise.allSettled(
+        [...created].map(([name, uid]) => deleteStatus(name, uid)),
+      );
+      // deleteStatus throws only KubeErrors (send maps everything).
+      const cleanupErrors = cleanup.flatMap((r) =>
+        r.status === "rejected" ? [r.reason as KubeError] : [],
+      );
+      if (!outcome.ok) {
+        if (cleanupErrors.length === 0) throw outcome.error;
+        throw new AggregateError(
+          [outcome.error, ...cleanupErrors],
+          `session check failed and ${cleanupErrors.length} ${resource} could not be deleted`,
+        );
+      }
+      const [firstCleanupError] = cleanupErrors;
+      if (firstCleanupError !== undefined) throw firstCleanupError;
+      return outcome.result;
+    },
+  };
+}
+
+/** Runs `work` on every item, `width` at a time; waits for all, then throws the first failure. */
+async function forEachWithConcurrency<T>(
+  items: readonly T[],
+  width: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (err: unknown) {
+        errors.push(err);
+        return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  if (errors.length > 0) throw errors[0];
+}
+
+function countDistinct(pairs: readonly SessionPair[], side: keyof SessionPair): number {
+  return new Set(pairs.map((pair) => pair[side])).size;
+}
+
+function parseAddress(
+  annotations: Readonly<Record<string, string>> | undefined,
+): string | undefined {
+  const value = annotations?.[CALICO_IPV4_ADDRESS_ANNOTATION];
+  const address = value?.split("/")[0]?.trim();
+  return address !== undefined && parseIpv4(address) !== undefined ? address : undefined;
+}
+
+function readEstablishedPeers(item: unknown): Set<string> {
+  const status = isRecord(item) ? item["status"] : undefined;
+  const bgp = isRecord(status) ? status["bgp"] : undefined;
+  const peers = isRecord(bgp) ? bgp["peersV4"] : undefined;
+  const established = new Set<string>();
+  if (!Array.isArray(peers)) return established;
+  for (const peer of peers) {
+    if (isRecord(peer) && peer["state"] === "Established" && typeof peer["peerIP"] === "string") {
+      established.add(peer["peerIP"]);
+    }
+  }
+  return established;
+}
+
+function readMetadata(object: unknown): Record<string, unknown> {
+  const metadata = isRecord(object) ? object["metadata"] : undefined;
+  return isRecord(metadata) ? metadata : {};
+}
+
+function readName(object: unknown): string | undefined {
+  const name = readMetadata(object)["name"];
+  return typeof name === "string" ? name : undefined;
+}
+
+function readUid(object: unknown): string | undefined {
+  const uid = readMetadata(object)["uid"];
+  return typeof uid === "string" && uid !== "" ? uid : undefined;
+}
+
+function readLabels(object: unknown): Readonly<Record<string, string>> {
+  const labels = readMetadata(object)["labels"];
+  return isRecord(labels) ? (labels as Record<string, string>) : {};
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}

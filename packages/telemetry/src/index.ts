@@ -1,0 +1,3 @@
+export * from "./create-logger.js";
+export * from "./create-metrics-registry.js";
+export * from "./start-telemetry-server.js";
