@@ -23,6 +23,8 @@ export interface RrctlRunOptions {
   readonly policy?: Readonly<Record<string, unknown>>;
   /** More arguments, after the ones this sets (kubeconfig, context, listen, policy). */
   readonly args?: readonly string[];
+  /** Flags for node itself, e.g. `--max-old-space-size=128` to prove a memory bound. */
+  readonly nodeFlags?: readonly string[];
   /** Log file name inside the cluster's temp dir; default `rrctl-run.log`. */
   readonly logName?: string;
 }
@@ -47,6 +49,7 @@ export async function startRrctlRun(options: RrctlRunOptions): Promise<RrctlRunP
   const { cluster } = options;
   const port = await findFreePort();
   const args = [
+    ...(options.nodeFlags ?? []),
     RRCTL_BIN,
     "run",
     "--kubeconfig",

@@ -1,14 +1,9 @@
-import { KubeError, type WriteResult } from "@rrfleet/kube";
+import { KubeError, type ObservedRef, type WriteResult } from "@rrfleet/kube";
 import type { Clock } from "./clock.js";
 
 /** What a watch must answer for {@link waitForObserved} (`@rrfleet/kube`'s `ClusterWatch` fits it). */
 export interface ObservingView {
-  hasObserved(ref: {
-    readonly kind: "Node" | "BGPPeer" | "BGPConfiguration";
-    readonly name: string;
-    readonly resourceVersion?: string;
-    readonly deleted?: boolean;
-  }): boolean;
+  hasObserved(ref: ObservedRef): boolean;
   subscribe(listener: () => void): () => void;
 }
 

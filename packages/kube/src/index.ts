@@ -6,6 +6,7 @@ export * from "./check-permissions.js";
 export {
   watchCluster,
   type ClusterWatch,
+  type ObservedRef,
   type ResourceWatchHealth,
   type WatchClusterOptions,
   type WatchedResource,

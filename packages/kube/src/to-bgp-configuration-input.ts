@@ -1,5 +1,5 @@
 import type { ObjectIssue, Projection } from "@rrfleet/topology-core";
-import { isRecord } from "./is-record.js";
+import { readObjectHeader } from "./read-object-header.js";
 
 /**
  * Checks a raw BGPConfiguration (as a LIST or watch returns it) and reduces it to what
@@ -11,31 +11,19 @@ export function toBgpConfigurationInput(item: unknown): Projection<{
   object: { metadata: { resourceVersion?: string }; spec?: Record<string, unknown> };
 }> {
   const issues: ObjectIssue[] = [];
-  const metadata = isRecord(item) ? item["metadata"] : undefined;
-  const name = isRecord(metadata) ? metadata["name"] : undefined;
-  const resourceVersion = isRecord(metadata) ? metadata["resourceVersion"] : undefined;
-  const spec = isRecord(item) ? item["spec"] : undefined;
-  if (typeof name !== "string" || name === "") {
-    issues.push({ path: "metadata.name", message: "is required and must be a string" });
-  }
-  if (resourceVersion !== undefined && typeof resourceVersion !== "string") {
-    issues.push({ path: "metadata.resourceVersion", message: "must be a string" });
-  }
-  if (spec !== undefined && !isRecord(spec)) {
-    issues.push({ path: "spec", message: "must be an object" });
-  }
-  const mesh = isRecord(spec) ? spec["nodeToNodeMeshEnabled"] : undefined;
+  const { name, resourceVersion, spec } = readObjectHeader(item, issues);
+  const mesh = spec?.["nodeToNodeMeshEnabled"];
   if (mesh !== undefined && typeof mesh !== "boolean") {
     issues.push({ path: "spec.nodeToNodeMeshEnabled", message: "must be true or false" });
   }
-  if (issues.length > 0 || typeof name !== "string") return { ok: false, issues };
+  if (issues.length > 0 || name === undefined) return { ok: false, issues };
   return {
     ok: true,
     value: {
       name,
       object: {
-        metadata: typeof resourceVersion === "string" ? { resourceVersion } : {},
-        ...(isRecord(spec) ? { spec } : {}),
+        metadata: resourceVersion === undefined ? {} : { resourceVersion },
+        ...(spec === undefined ? {} : { spec }),
       },
     },
   };

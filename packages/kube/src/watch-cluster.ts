@@ -27,7 +27,7 @@ import {
   type WatchLogger,
   type WatchTimers,
 } from "./watch-resource.js";
-import { isRecord } from "./is-record.js";
+import { readObjectHeader } from "./read-object-header.js";
 
 export type { ResourceWatchHealth, WatchedResource, WatchEventKind, WatchLogger };
 
@@ -55,6 +55,14 @@ export interface WatchClusterOptions {
   readonly pageSize?: number;
 }
 
+/** A write to look for in a watch cache: the version it produced, or its deletion. */
+export interface ObservedRef {
+  readonly kind: "Node" | "BGPPeer" | "BGPConfiguration";
+  readonly name: string;
+  readonly resourceVersion?: string;
+  readonly deleted?: boolean;
+}
+
 /** A running set of projected informers over one cluster (see {@link watchCluster}). */
 export interface ClusterWatch {
   /** Resolves when every resource has been listed once; rejects with the abort reason if stopped first. */
@@ -79,12 +87,7 @@ export interface ClusterWatch {
    * `deleted: true`, the object is absent. Always false before that resource has synced. Only
    * `BGPConfiguration default` is watched: any other name reads as absent.
    */
-  hasObserved(ref: {
-    readonly kind: "Node" | "BGPPeer" | "BGPConfiguration";
-    readonly name: string;
-    readonly resourceVersion?: string;
-    readonly deleted?: boolean;
-  }): boolean;
+  hasObserved(ref: ObservedRef): boolean;
   health(): readonly ResourceWatchHealth[];
   /** Stops every stream; resolves when they are closed. Idempotent. */
   stop(): Promise<void>;
@@ -362,29 +365,17 @@ function projectNamedBgpConfiguration(raw: unknown): Projection<NamedBgpConfigur
 
 function projectClusterInformation(raw: unknown): Projection<ClusterInformationInfo> {
   const issues: ObjectIssue[] = [];
-  const metadata = isRecord(raw) ? raw["metadata"] : undefined;
-  const name = isRecord(metadata) ? metadata["name"] : undefined;
-  const resourceVersion = isRecord(metadata) ? metadata["resourceVersion"] : undefined;
-  const spec = isRecord(raw) ? raw["spec"] : undefined;
-  const calicoVersion = isRecord(spec) ? spec["calicoVersion"] : undefined;
-  if (typeof name !== "string" || name === "") {
-    issues.push({ path: "metadata.name", message: "is required and must be a string" });
-  }
-  if (resourceVersion !== undefined && typeof resourceVersion !== "string") {
-    issues.push({ path: "metadata.resourceVersion", message: "must be a string" });
-  }
-  if (spec !== undefined && !isRecord(spec)) {
-    issues.push({ path: "spec", message: "must be an object" });
-  }
+  const { name, resourceVersion, spec } = readObjectHeader(raw, issues);
+  const calicoVersion = spec?.["calicoVersion"];
   if (calicoVersion !== undefined && typeof calicoVersion !== "string") {
     issues.push({ path: "spec.calicoVersion", message: "must be a string" });
   }
-  if (issues.length > 0 || typeof name !== "string") return { ok: false, issues };
+  if (issues.length > 0 || name === undefined) return { ok: false, issues };
   return {
     ok: true,
     value: {
       name,
-      ...(typeof resourceVersion === "string" ? { resourceVersion } : {}),
+      ...(resourceVersion === undefined ? {} : { resourceVersion }),
       ...(typeof calicoVersion === "string" && calicoVersion !== "" ? { calicoVersion } : {}),
     },
   };

@@ -105,6 +105,15 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const DEFAULT_BACKOFF = { initialMs: 200, maxMs: 5_000 } as const;
 
 type Written = Omit<WriteResult, "attempts">;
+
+/** The result of a write that left the object in place, at `resourceVersion` when known. */
+function writtenAt(
+  kind: Written["kind"],
+  name: string,
+  resourceVersion: string | undefined,
+): Written {
+  return { kind, name, deleted: false, ...opt({ resourceVersion }) };
+}
 type Send = <T>(call: () => Promise<T>, context: KubeRequestContext) => Promise<T>;
 
 /**
@@ -164,12 +173,7 @@ export function createClusterWriter(
           () => clients.core.patchNode({ name, body, fieldManager }, patchOptions),
           context,
         );
-        return {
-          kind: "Node",
-          name,
-          deleted: false,
-          ...opt({ resourceVersion: written.metadata?.resourceVersion }),
-        };
+        return writtenAt("Node", name, written.metadata?.resourceVersion);
       },
       async (conflict) => {
         const fresh = await send(
@@ -240,12 +244,7 @@ export function createClusterWriter(
             ),
           context,
         );
-        return {
-          kind: "BGPPeer",
-          name,
-          deleted: false,
-          ...opt({ resourceVersion: readResourceVersion(created) }),
-        };
+        return writtenAt("BGPPeer", name, readResourceVersion(created));
       },
       async (conflict) => {
         const current = await readPeer(name, send, signal);
@@ -254,12 +253,7 @@ export function createClusterWriter(
         if (isOwnedByRrfleet(current.labels) && describePeerFields(current) === wanted) {
           return {
             kind: "done",
-            value: {
-              kind: "BGPPeer",
-              name,
-              deleted: false,
-              ...opt({ resourceVersion: current.resourceVersion }),
-            },
+            value: writtenAt("BGPPeer", name, current.resourceVersion),
           };
         }
         const why = isOwnedByRrfleet(current.labels)
@@ -301,12 +295,7 @@ export function createClusterWriter(
             ),
           context,
         );
-        return {
-          kind: "BGPPeer",
-          name,
-          deleted: false,
-          ...opt({ resourceVersion: readResourceVersion(replaced) }),
-        };
+        return writtenAt("BGPPeer", name, readResourceVersion(replaced));
       },
       async (conflict) => {
         const current = await readPeer(name, send, signal);
@@ -432,12 +421,7 @@ export function createClusterWriter(
             ),
           context,
         );
-        return {
-          kind: "BGPConfiguration",
-          name,
-          deleted: false,
-          ...opt({ resourceVersion: readResourceVersion(written) }),
-        };
+        return writtenAt("BGPConfiguration", name, readResourceVersion(written));
       },
       async (conflict) => {
         const { info: current } = await readConfiguration(send, signal);
@@ -484,12 +468,7 @@ export function createClusterWriter(
             ),
           context,
         );
-        return {
-          kind: "BGPConfiguration",
-          name,
-          deleted: false,
-          ...opt({ resourceVersion: readResourceVersion(created) }),
-        };
+        return writtenAt("BGPConfiguration", name, readResourceVersion(created));
       },
       async (conflict) => {
         const current = await readConfiguration(send, signal);
@@ -504,12 +483,7 @@ export function createClusterWriter(
         if (same) {
           return {
             kind: "done",
-            value: {
-              kind: "BGPConfiguration",
-              name,
-              deleted: false,
-              ...opt({ resourceVersion: current.info.resourceVersion }),
-            },
+            value: writtenAt("BGPConfiguration", name, current.info.resourceVersion),
           };
         }
         throw new KubeError(
