@@ -19,6 +19,10 @@ export interface RrctlRunOptions {
   readonly cluster: TestCluster;
   /** The kubeconfig context; default the cluster's admin context. */
   readonly context?: string;
+  /** Several clusters: `--context` for each (instead of `context`), e.g. with a merged kubeconfig. */
+  readonly contexts?: readonly string[];
+  /** Default the cluster's own kubeconfig. */
+  readonly kubeconfigPath?: string;
   /** Written to a policy file passed with `--policy`. */
   readonly policy?: Readonly<Record<string, unknown>>;
   /** More arguments, after the ones this sets (kubeconfig, context, listen, policy). */
@@ -53,9 +57,8 @@ export async function startRrctlRun(options: RrctlRunOptions): Promise<RrctlRunP
     RRCTL_BIN,
     "run",
     "--kubeconfig",
-    cluster.kubeconfigPath,
-    "--context",
-    options.context ?? cluster.name,
+    options.kubeconfigPath ?? cluster.kubeconfigPath,
+    ...(options.contexts ?? [options.context ?? cluster.name]).flatMap((c) => ["--context", c]),
     "--listen",
     `127.0.0.1:${port}`,
   ];
