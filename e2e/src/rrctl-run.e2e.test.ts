@@ -195,6 +195,27 @@ describe("rrctl run against a real API server", () => {
     expect(observer.states()).toBe(1);
   });
 
+  it("plans with read-only credentials in a dry run, logs the steps and writes nothing", async () => {
+    const dryRun = await startRrctlRun({
+      cluster,
+      context: userContextName(cluster.name, LIMITED.name),
+      policy: POLICY_INPUT,
+      args: [...RUN_ARGS, "--dry-run"],
+      logName: "rrctl-run-dry.log",
+    });
+    await waitForReady(dryRun);
+    const planned = await waitFor(
+      async () =>
+        (await dryRun.logLines()).find((line) =>
+          String(line["msg"]).startsWith("dry run: would apply"),
+        ),
+      { description: "the dry run logged its plan", timeoutMs: 30_000 },
+    );
+    expect(String(planned["msg"])).toMatch(/would apply 3 steps/);
+    expect(await dryRun.stop()).toEqual({ code: 0, signal: null });
+    expect(observer.states()).toBe(1);
+  });
+
   it("converges a fresh 60-node, three-zone cluster and switches the mesh off only at the end", async () => {
     const started = performance.now();
     run = await startRrctlRun({
