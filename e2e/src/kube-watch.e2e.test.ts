@@ -40,7 +40,9 @@ import {
 const CALICO = { group: "crd.projectcalico.org", version: "v1" } as const;
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const strategicMerge = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
-const RESOURCES: readonly WatchedResource[] = [
+/** The resources a cluster watch follows (the registry's "secrets" is not one of them). */
+type ClusterResource = Exclude<WatchedResource, "secrets">;
+const RESOURCES: readonly ClusterResource[] = [
   "nodes",
   "bgppeers",
   "bgpconfigurations",
@@ -160,7 +162,7 @@ async function touchEveryResource(
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const body = { metadata: { labels: { "example.com/touched": label } } };
-  const written: Record<WatchedResource, string> = {
+  const written: Record<ClusterResource, string> = {
     nodes: resourceVersionOf(await core.patchNode({ name: "node-0006", body }, mergePatch)),
     bgppeers: resourceVersionOf(
       await custom.patchClusterCustomObject(

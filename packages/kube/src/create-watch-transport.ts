@@ -11,6 +11,7 @@ export interface ListPageRequest {
   /** For error messages and RBAC hints: `nodes`, `bgppeers.crd.projectcalico.org`. */
   readonly resource: string;
   readonly fieldSelector?: string;
+  readonly labelSelector?: string;
   readonly limit: number;
   readonly continueToken?: string;
 }
@@ -28,6 +29,7 @@ export interface WatchRequest {
   readonly path: string;
   readonly resource: string;
   readonly fieldSelector?: string;
+  readonly labelSelector?: string;
   readonly resourceVersion: string;
   /** Server-side timeout: the API server ends the stream cleanly after this many seconds. */
   readonly timeoutSeconds: number;
@@ -87,6 +89,7 @@ export function createWatchTransport(
       const url = buildUrl(kubeConfig, request.path, {
         limit: String(request.limit),
         ...(request.fieldSelector === undefined ? {} : { fieldSelector: request.fieldSelector }),
+        ...(request.labelSelector === undefined ? {} : { labelSelector: request.labelSelector }),
         ...(request.continueToken === undefined ? {} : { continue: request.continueToken }),
       });
       const context = { verb: "list", resource: request.resource } as const;
@@ -107,6 +110,7 @@ export function createWatchTransport(
         resourceVersion: request.resourceVersion,
         timeoutSeconds: String(request.timeoutSeconds),
         ...(request.fieldSelector === undefined ? {} : { fieldSelector: request.fieldSelector }),
+        ...(request.labelSelector === undefined ? {} : { labelSelector: request.labelSelector }),
       });
       const context = { verb: "watch", resource: request.resource } as const;
       try {

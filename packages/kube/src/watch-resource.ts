@@ -18,7 +18,13 @@ import type { WatchEvent, WatchTransport } from "./create-watch-transport.js";
 import { KubeError, toKubeError } from "./kube-error.js";
 
 /** The resources {@link watchResource} loops are run for. */
-export type WatchedResource = "nodes" | "bgppeers" | "bgpconfigurations" | "clusterinformations";
+export type WatchedResource =
+  | "nodes"
+  | "bgppeers"
+  | "bgpconfigurations"
+  | "clusterinformations"
+  /** Cluster Secrets of the fleet's registry (`registry/watch-cluster-secrets.ts`). */
+  | "secrets";
 
 /**
  * What a watch loop reports for metrics: a received event (`ADDED`, `MODIFIED`, `DELETED`,
@@ -63,6 +69,7 @@ export interface ResourceKind<T extends Projected> {
   /** For error messages: `nodes`, `bgppeers.crd.projectcalico.org`. */
   readonly resourceName: string;
   readonly fieldSelector?: string;
+  readonly labelSelector?: string;
   project(raw: unknown): Projection<T>;
 }
 
@@ -212,6 +219,8 @@ export function watchResource<T extends Projected>(
             resource: kind.resourceName,
             limit: options.pageSize,
             ...(kind.fieldSelector === undefined ? {} : { fieldSelector: kind.fieldSelector }),
+            ...(kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
+            ...(kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
             ...(continueToken === undefined ? {} : { continueToken }),
           },
           stopping.signal,
@@ -328,6 +337,7 @@ export function watchResource<T extends Projected>(
           resourceVersion: from,
           timeoutSeconds,
           ...(kind.fieldSelector === undefined ? {} : { fieldSelector: kind.fieldSelector }),
+          ...(kind.labelSelector === undefined ? {} : { labelSelector: kind.labelSelector }),
         },
         (event) => {
           if (stream.signal.aborted) return;
