@@ -1,0 +1,39 @@
+/** The lease as one acquire-or-renew call left it. */
+export interface LeaseState {
+  /** Whether the caller holds the lease now. */
+  readonly held: boolean;
+  /** Fencing epoch of the current holder: +1 on every new acquisition, never lower. */
+  readonly epoch: number;
+  /** Current holder's candidate id. */
+  readonly holder: string;
+  /**
+   * When the holder must stop acting, epoch milliseconds on the caller's clock: the time the
+   * request was sent plus the TTL the store reported, so never later than the store's expiry.
+   */
+  readonly expiresAt: number;
+}
+
+/** Options of {@link LeaderLease.acquireOrRenew}. */
+export interface AcquireOptions {
+  /**
+   * An epoch the caller saw elsewhere (in an object's annotation, say). A new acquisition gets
+   * an epoch above it, and above any the caller's client saw, even if the store lost its
+   * counter (FLUSHALL, a restart without persistence).
+   */
+  readonly minEpoch?: number;
+}
+
+/**
+ * Port: one leader, with a fencing epoch. Candidate ids must be unique per process
+ * incarnation (a restarted process with the same id would renew its predecessor's lease).
+ */
+export interface LeaderLease {
+  /**
+   * Atomically: renews the lease if `candidateId` holds it (the epoch stays), acquires it if it
+   * is free (the epoch goes up by one), or reports the other holder. Expiry is measured by the
+   * store (Redis PX), not by the caller. Throws `Invalid` on an empty id or ttlMs <= 0.
+   */
+  acquireOrRenew(candidateId: string, ttlMs: number, options?: AcquireOptions): Promise<LeaseState>;
+  /** Frees the lease if `candidateId` holds it at `epoch`; resolves whether it did. */
+  release(candidateId: string, epoch: number): Promise<boolean>;
+}
