@@ -1,4 +1,3 @@
-export * from "./clock.js";
 export * from "./execute-step.js";
 export * from "./metrics.js";
 export * from "./reconcile-cluster.js";

@@ -7,7 +7,7 @@ import {
   type Policy,
   type Step,
 } from "@rrfleet/topology-core";
-import type { Clock } from "./clock.js";
+import type { Clock } from "@rrfleet/fleet-state";
 import { executeStep, type ExecuteStepDeps, type StepExecution } from "./execute-step.js";
 import { waitForObserved, type ObservingView } from "./wait-for-observed.js";
 

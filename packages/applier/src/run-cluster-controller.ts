@@ -8,7 +8,7 @@
  * period passes (which also catches NotReady grace periods running out).
  */
 import type { SessionPair } from "@rrfleet/kube";
-import type { Clock } from "./clock.js";
+import type { Clock } from "@rrfleet/fleet-state";
 import type { ApplierMetrics } from "./metrics.js";
 import {
   reconcileCluster,

@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.js";
+import type { Clock } from "@rrfleet/fleet-state";
 
 /** Options of {@link createTokenBucket}. */
 export interface TokenBucketOptions {

@@ -1,5 +1,5 @@
 import { KubeError, type ObservedRef, type WriteResult } from "@rrfleet/kube";
-import type { Clock } from "./clock.js";
+import type { Clock } from "@rrfleet/fleet-state";
 
 /** What a watch must answer for {@link waitForObserved} (`@rrfleet/kube`'s `ClusterWatch` fits it). */
 export interface ObservingView {

@@ -1,6 +1,6 @@
 /**
- * Time as the shared state sees it. Production passes {@link systemClock}; tests pass a manual
- * clock, so the in-memory state's expiries and waits never sleep for real in a unit test.
+ * Time as the shared state and the applier see it. Production passes {@link systemClock}; tests
+ * pass a manual clock, so expiries, waits and backoffs never sleep for real in a unit test.
  */
 export interface Clock {
   /** Milliseconds since the epoch. */

@@ -2,10 +2,10 @@ import {
   createApplierMetrics,
   createClusterController,
   createTokenBucket,
-  systemClock,
   type ApplierMetrics,
   type ClusterController,
 } from "@rrfleet/applier";
+import { systemClock } from "@rrfleet/fleet-state";
 import {
   checkCalicoVersion,
   checkPermissions,

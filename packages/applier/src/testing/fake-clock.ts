@@ -1,4 +1,4 @@
-import type { Clock } from "../clock.js";
+import type { Clock } from "@rrfleet/fleet-state";
 
 /** A {@link Clock} whose sleeps finish at once (on the next macrotask) and advance its time. */
 export interface FakeClock extends Clock {
