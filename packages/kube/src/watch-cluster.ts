@@ -27,6 +27,7 @@ import {
   type WatchLogger,
   type WatchTimers,
 } from "./watch-resource.js";
+import { createReadinessGate } from "./create-readiness-gate.js";
 import { readObjectHeader } from "./read-object-header.js";
 
 export type { ResourceWatchHealth, WatchedResource, WatchEventKind, WatchLogger };
@@ -150,7 +151,6 @@ export function startClusterWatch(
   const settings = resolveSettings(options);
   const logger = options.logger ?? NO_LOGGER;
   const listeners = new Set<() => void>();
-  const waiters = new Set<{ resolve: () => void; reject: (reason: Error) => void }>();
   let stopReason: KubeError | undefined;
 
   const notify = (): void => {
@@ -163,9 +163,9 @@ export function startClusterWatch(
     }
   };
   const isSynced = (): boolean => watches.every((watch) => watch.isSynced());
+  const synced = createReadinessGate(isSynced, toError);
   const onSynced = (): void => {
-    if (!isSynced()) return;
-    for (const waiter of [...waiters]) waiter.resolve();
+    synced.check();
   };
 
   const shared = {
@@ -245,31 +245,7 @@ export function startClusterWatch(
   };
 
   return {
-    waitForSync: (signal) => {
-      if (stopReason !== undefined) return Promise.reject(stopReason);
-      if (signal?.aborted === true) return Promise.reject(toError(signal.reason));
-      if (isSynced()) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => {
-          waiters.delete(waiter);
-          reject(toError(signal?.reason));
-        };
-        const waiter = {
-          resolve: () => {
-            waiters.delete(waiter);
-            signal?.removeEventListener("abort", onAbort);
-            resolve();
-          },
-          reject: (reason: Error) => {
-            waiters.delete(waiter);
-            signal?.removeEventListener("abort", onAbort);
-            reject(reason);
-          },
-        };
-        waiters.add(waiter);
-        signal?.addEventListener("abort", onAbort, { once: true });
-      });
-    },
+    waitForSync: (signal) => synced.wait(signal),
     isSynced,
     snapshot,
     calicoVersion: () =>
@@ -303,7 +279,7 @@ export function startClusterWatch(
     stop: async () => {
       if (stopReason === undefined) {
         stopReason = new KubeError("Unavailable", "the cluster watch was stopped before it synced");
-        for (const waiter of [...waiters]) waiter.reject(stopReason);
+        synced.close(stopReason);
         listeners.clear();
       }
       await Promise.all(watches.map((watch) => watch.stop()));

@@ -38,6 +38,7 @@ import {
   type ClusterSecretParse,
 } from "./parse-cluster-secret.js";
 import type { FileRegisteredCluster, RegisteredCluster } from "./registered-cluster.js";
+import { createReadinessGate } from "../create-readiness-gate.js";
 import { describeRegistryProblem, type RegistryProblem } from "./registry-problem.js";
 import { watchClusterSecrets, type ClusterSecretSource } from "./watch-cluster-secrets.js";
 import { readFileSignature, watchFiles, type FileWatch } from "./watch-files.js";
@@ -155,7 +156,6 @@ export function startClusterRegistry(options: StartClusterRegistryOptions): Clus
   let stopped = false;
   // Assigned once the callbacks below exist; a source may call back before `start` returns.
   let secretSource: ClusterSecretSource | undefined = undefined;
-  const waiters = new Set<{ resolve: () => void; reject: (reason: unknown) => void }>();
   const parsedSecrets = new WeakMap<
     ClusterSecret,
     { readonly defaults: PolicyOverrides; readonly parse: ClusterSecretParse }
@@ -163,6 +163,7 @@ export function startClusterRegistry(options: StartClusterRegistryOptions): Clus
 
   const isReady = (): boolean =>
     fileRead && (options.secretSource === undefined || secretSource?.isSynced() === true);
+  const ready = createReadinessGate(isReady, toError);
 
   const parseSecret = (secret: ClusterSecret, defaults: PolicyOverrides): ClusterSecretParse => {
     const cached = parsedSecrets.get(secret);
@@ -239,9 +240,7 @@ export function startClusterRegistry(options: StartClusterRegistryOptions): Clus
     entryProblems = problems;
     logProblems(problems);
     if (change.added.length + change.removed.length + change.changed.length > 0) notify(change);
-    if (isReady()) {
-      for (const waiter of [...waiters]) waiter.resolve();
-    }
+    ready.check();
   };
 
   const reloadOnce = async (path: string): Promise<void> => {
@@ -321,36 +320,12 @@ export function startClusterRegistry(options: StartClusterRegistryOptions): Clus
   return {
     clusters: () => sorted,
     problems: () => [...entryProblems, ...watchProblems()],
-    waitForReady: (signal) => {
-      if (stopped) return Promise.reject(stoppedError());
-      if (signal?.aborted === true) return Promise.reject(toError(signal.reason));
-      if (isReady()) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => {
-          waiters.delete(waiter);
-          reject(toError(signal?.reason));
-        };
-        const waiter = {
-          resolve: () => {
-            waiters.delete(waiter);
-            signal?.removeEventListener("abort", onAbort);
-            resolve();
-          },
-          reject: (reason: unknown) => {
-            waiters.delete(waiter);
-            signal?.removeEventListener("abort", onAbort);
-            reject(toError(reason));
-          },
-        };
-        waiters.add(waiter);
-        signal?.addEventListener("abort", onAbort, { once: true });
-      });
-    },
+    waitForReady: (signal) => ready.wait(signal),
     stop: async () => {
       if (!stopped) {
         stopped = true;
         fileWatch?.stop();
-        for (const waiter of [...waiters]) waiter.reject(stoppedError());
+        ready.close(stoppedError());
       }
       await secretSource?.stop();
       await reloading;
