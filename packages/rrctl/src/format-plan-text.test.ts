@@ -59,8 +59,9 @@ function makeStep(
   description: string,
   actions: Action[],
   waitForSessions = false,
+  inAnyOrder = false,
 ): Step {
-  return { reason, description, actions, waitForSessions, inAnyOrder: false };
+  return { reason, description, actions, waitForSessions, inAnyOrder };
 }
 
 interface PlanOverrides {
@@ -127,6 +128,7 @@ describe("formatPlanText", () => {
             createPeer("rrfleet-reflector-12"),
           ],
           true,
+          true,
         ),
         makeStep("DeleteOrphanPeers", "delete unused BGPPeers: old", [
           { verb: "delete", kind: "BGPPeer", name: "old" },
@@ -159,7 +161,7 @@ describe("formatPlanText", () => {
         "",
         "Steps (2, 5 actions):",
         "  1. PrepareReflectors: label 2 reflectors; write 3 BGPPeers",
-        "     4 actions: 2 create BGPPeer, 2 patch Node; then wait for sessions",
+        "     4 actions, in any order: 2 create BGPPeer, 2 patch Node; then wait for sessions",
         "  2. DeleteOrphanPeers: delete unused BGPPeers: old",
         "     1 action: 1 delete BGPPeer",
         "",
@@ -274,5 +276,15 @@ describe("formatPlanText", () => {
     expect(plan.routeReflectors.length).toBeGreaterThan(0);
     for (const reflector of plan.routeReflectors) expect(text).toContain(`  ${reflector.node}  `);
     expect(text.endsWith("\n")).toBe(true);
+  });
+  it("says when a step's writes must go in the order listed", () => {
+    const text = formatPlanText(
+      makePlan({
+        steps: [
+          makeStep("DemoteReflectors", "demote 1 reflector", [patchNode("a"), patchNode("b")]),
+        ],
+      }),
+    );
+    expect(text).toContain("     2 actions, in the order listed: 2 patch Node");
   });
 });

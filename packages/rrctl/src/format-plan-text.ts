@@ -70,9 +70,12 @@ function formatSteps(steps: readonly Step[], actions: number): string[] {
     lines.push(...wrap(`${step.reason}: ${step.description}`, label, hanging));
     const counts = countActions(step.actions);
     const wait = step.waitForSessions ? "; then wait for sessions" : "";
+    // The controller runs an any-order step's writes in parallel, any other step's one by one.
+    const order =
+      step.actions.length < 2 ? "" : step.inAnyOrder ? ", in any order" : ", in the order listed";
     lines.push(
       ...wrap(
-        `${formatCount(step.actions.length)} ${plural(step.actions.length, "action")}: ${counts}${wait}`,
+        `${formatCount(step.actions.length)} ${plural(step.actions.length, "action")}${order}: ${counts}${wait}`,
         hanging,
         hanging,
       ),
