@@ -4,6 +4,7 @@ import {
   findMissingRoutes,
   viewRoutes,
   type ClusterSnapshot,
+  compareStrings,
 } from "@rrfleet/topology-core";
 
 /** What {@link startRouteObserver} saw. */
@@ -94,7 +95,7 @@ function restrictToSteadyNodes(
     ...state,
     nodes: state.nodes
       .filter((n) => steady.has(n.name))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      .sort((a, b) => compareStrings(a.name, b.name)),
   });
   return [restrict(before), restrict(after)];
 }

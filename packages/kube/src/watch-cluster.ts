@@ -8,6 +8,7 @@ import {
   type NodeInfo,
   type ObjectIssue,
   type Projection,
+  compareStrings,
 } from "@rrfleet/topology-core";
 import type { ClusterConnection } from "./connect-cluster.js";
 import { createWatchTransport, type WatchTransport } from "./create-watch-transport.js";
@@ -322,7 +323,7 @@ function resolveSettings(options: WatchClusterOptions) {
 
 function sortByName<T extends Projected>(values: T[]): T[] {
   // Code-unit order, not locale order: the same bytes everywhere.
-  return values.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return values.sort((a, b) => compareStrings(a.name, b.name));
 }
 
 function withoutName(configuration: NamedBgpConfiguration): BgpConfigurationInfo {

@@ -24,3 +24,4 @@ export * from "./fleet/assign-shards.js";
 export * from "./fleet/check-lease-timing.js";
 export * from "./fleet/decide-lease.js";
 export * from "./fleet/is-write-fenced.js";
+export { compareStrings } from "./model/order.js";

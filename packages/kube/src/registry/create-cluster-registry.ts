@@ -1,3 +1,4 @@
+import { compareStrings } from "@rrfleet/topology-core";
 /**
  * The fleet's cluster registry: the fleet file's clusters and the cluster Secrets' clusters,
  * merged into one set keyed by name and kept current without a restart.
@@ -236,7 +237,7 @@ export function startClusterRegistry(options: StartClusterRegistryOptions): Clus
     }
     const change = diffClusters(current, next);
     current = next;
-    sorted = [...next.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    sorted = [...next.values()].sort((a, b) => compareStrings(a.name, b.name));
     entryProblems = problems;
     logProblems(problems);
     if (change.added.length + change.removed.length + change.changed.length > 0) notify(change);

@@ -1,3 +1,4 @@
+import { compareStrings } from "@rrfleet/topology-core";
 import type { RegisteredCluster } from "./registered-cluster.js";
 
 /** What changed in the registry, each list sorted by cluster name. */
@@ -30,5 +31,5 @@ export function diffClusters(
 }
 
 function byName(clusters: RegisteredCluster[]): RegisteredCluster[] {
-  return clusters.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return clusters.sort((a, b) => compareStrings(a.name, b.name));
 }

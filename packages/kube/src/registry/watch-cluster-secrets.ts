@@ -1,3 +1,4 @@
+import { compareStrings } from "@rrfleet/topology-core";
 import type { Projection } from "@rrfleet/topology-core";
 import type { ClusterConnection } from "../connect-cluster.js";
 import { createWatchTransport, type WatchTransport } from "../create-watch-transport.js";
@@ -101,9 +102,7 @@ export function startClusterSecretWatch(
   );
   return {
     secrets: () => {
-      sorted ??= [...watch.store.values()].sort((a, b) =>
-        a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-      );
+      sorted ??= [...watch.store.values()].sort((a, b) => compareStrings(a.name, b.name));
       return sorted;
     },
     isSynced: () => watch.isSynced(),
