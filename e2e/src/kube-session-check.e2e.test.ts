@@ -131,10 +131,16 @@ describe("createCalicoNodeStatusCheck against a real kube-apiserver and a fake c
     await watcher;
 
     expect(result).toEqual({ established: 2, missing: [], unverifiable: [] });
-    // Exactly the model's sessions of rr, each seen connecting before it was Established.
+    // Exactly the model's sessions of rr, each seen still connecting while the check waited. This
+    // sampler may miss "Established": the check can see it, resolve and delete the object between
+    // two samples (`result.established` above is the check's own count of Established peers).
     expect([...states.keys()].sort()).toEqual([address.get("c1"), address.get("c2")].sort());
-    for (const seen of states.values())
-      expect([...seen].sort()).toEqual(["Connect", "Established"]);
+    for (const seen of states.values()) {
+      expect(seen.has("Connect")).toBe(true);
+      expect([...seen].filter((state) => state !== "Connect" && state !== "Established")).toEqual(
+        [],
+      );
+    }
     expect(await listStatuses()).toEqual([]);
   });
 
