@@ -59,8 +59,17 @@ function decodeNode(
   text: (index: number, where: string) => string,
   pairs: readonly number[],
 ): NodeInfo {
-  const [name, pairIndexes, flags, readySince, createdAt, resourceVersion, clusterId, taints] =
-    readArray(value, where);
+  const [
+    name,
+    pairIndexes,
+    flags,
+    readySince,
+    createdAt,
+    resourceVersion,
+    clusterId,
+    taints,
+    fencingEpoch,
+  ] = readArray(value, where);
   const nodeName = readString(name, `${where}.name`);
   const labels: Record<string, string> = {};
   for (const index of readArray(pairIndexes, `${where}.labels`)) {
@@ -89,6 +98,8 @@ function decodeNode(
   if (clusterId !== undefined && clusterId !== null) {
     node.routeReflectorClusterId = readString(clusterId, `${where}.clusterId`);
   }
+  const epoch = decodeEpoch(fencingEpoch, `${where}.fencingEpoch`);
+  if (epoch !== undefined) node.fencingEpoch = epoch;
   return node;
 }
 
@@ -109,8 +120,17 @@ function decodeTaints(
 }
 
 function decodePeer(value: unknown, where: string): BgpPeerInfo {
-  const [name, labels, node, nodeSelector, peerSelector, peerIP, asNumber, resourceVersion] =
-    readArray(value, where);
+  const [
+    name,
+    labels,
+    node,
+    nodeSelector,
+    peerSelector,
+    peerIP,
+    asNumber,
+    resourceVersion,
+    fencingEpoch,
+  ] = readArray(value, where);
   const flat = readArray(labels, `${where}.labels`).map((s) => readString(s, `${where}.labels`));
   const labelMap: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) labelMap[flat[i] as string] = flat[i + 1] as string;
@@ -132,11 +152,13 @@ function decodePeer(value: unknown, where: string): BgpPeerInfo {
   if (resourceVersion !== null && resourceVersion !== undefined) {
     peer.resourceVersion = readString(resourceVersion, `${where}.resourceVersion`);
   }
+  const epoch = decodeEpoch(fencingEpoch, `${where}.fencingEpoch`);
+  if (epoch !== undefined) peer.fencingEpoch = epoch;
   return peer;
 }
 
 function decodeConfig(value: unknown): BgpConfigurationInfo {
-  const [exists, mesh, specFields, resourceVersion] = readArray(value, "config");
+  const [exists, mesh, specFields, resourceVersion, fencingEpoch] = readArray(value, "config");
   const config: { -readonly [K in keyof BgpConfigurationInfo]: BgpConfigurationInfo[K] } = {
     exists: readInt(exists, "config.exists") === 1,
     nodeToNodeMeshEnabled: readInt(mesh, "config.mesh") === 1,
@@ -147,6 +169,8 @@ function decodeConfig(value: unknown): BgpConfigurationInfo {
   if (resourceVersion !== null && resourceVersion !== undefined) {
     config.resourceVersion = readString(resourceVersion, "config.resourceVersion");
   }
+  const epoch = decodeEpoch(fencingEpoch, "config.fencingEpoch");
+  if (epoch !== undefined) config.fencingEpoch = epoch;
   return config;
 }
 
@@ -158,6 +182,11 @@ function decodeTime(value: unknown, where: string): string | undefined {
 function decodeResourceVersion(value: unknown, where: string): string | undefined {
   if (value === null || value === undefined) return undefined;
   return typeof value === "number" ? String(value) : readString(value, where);
+}
+
+function decodeEpoch(value: unknown, where: string): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  return readInt(value, where);
 }
 
 function readArray(value: unknown, where: string): unknown[] {

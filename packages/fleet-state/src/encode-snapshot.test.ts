@@ -19,6 +19,23 @@ describe("encodeSnapshot", () => {
     });
   });
 
+  it("decodes data written before fencing epochs were stored as having none", () => {
+    const old = [
+      1,
+      0,
+      [1, 0, ["nodeToNodeMeshEnabled"], "5"],
+      ["zone"],
+      [0, -1],
+      [["a", [0], 1]],
+      [["p", [], null, "all()", "all()", null, null, "9"]],
+    ];
+    const decoded = decodeSnapshot(deflateRawSync(JSON.stringify(old)));
+    expect(decoded.nodes[0]?.fencingEpoch).toBeUndefined();
+    expect(decoded.bgpPeers[0]?.fencingEpoch).toBeUndefined();
+    expect(decoded.bgpConfiguration.fencingEpoch).toBeUndefined();
+    expect(decoded.bgpPeers[0]?.resourceVersion).toBe("9");
+  });
+
   it("round-trips every time string exactly, canonical or not", () => {
     const times = [
       "2026-03-01T10:00:00Z",

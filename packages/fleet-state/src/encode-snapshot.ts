@@ -9,13 +9,17 @@
  *   strings label keys and values, taint keys (first-use order)
  *   pairs   flat [keyIndex, valueIndex, …]; valueIndex -1 means "the node's own name", so
  *           `kubernetes.io/hostname=<name>` is one shared pair instead of one per node
- *   nodes   [name, pairIndexes, flags, readySince, createdAt, resourceVersion, clusterId, taints]
+ *   config  … then fencingEpoch|null (added later; absent in older data)
+ *   nodes   [name, pairIndexes, flags, readySince, createdAt, resourceVersion, clusterId, taints,
+ *           fencingEpoch]
  *           sorted by name; flags bit 0 = Ready, bit 1 = unschedulable; times are epoch seconds
  *           when they are canonical RFC 3339 (`2026-01-02T03:04:05Z`), else the raw string;
  *           resourceVersion a number when it is a canonical decimal, else the string; absent =
  *           null, trailing nulls dropped; taints flat [keyIndex, effect 0|1|2, …]
  *   peers   [name, labels flat [k, v, …] sorted, node, nodeSelector, peerSelector, peerIP,
- *           asNumber, resourceVersion], sorted by name, absent = null
+ *           asNumber, resourceVersion, fencingEpoch], sorted by name, absent = null
+ * fencingEpoch (`rrfleet.io/fencing-epoch`) was appended after format 1 shipped: a reader that
+ * does not know it ignores it, and older data decodes with none.
  *
  * Equal content gives equal bytes whatever the order of nodes, peers or label keys, so the
  * content hash tells an unchanged publish from a change.
@@ -114,6 +118,7 @@ function toCompactForm(snapshot: ClusterSnapshot): Compact {
       node.taints.length === 0
         ? null
         : node.taints.flatMap((taint) => [intern(taint.key), encodeTaintEffect(taint.effect)]),
+      node.fencingEpoch ?? null,
     ]);
   });
 
@@ -126,6 +131,7 @@ function toCompactForm(snapshot: ClusterSnapshot): Compact {
       config.nodeToNodeMeshEnabled ? 1 : 0,
       config.specFields,
       config.resourceVersion ?? null,
+      ...(config.fencingEpoch === undefined ? [] : [config.fencingEpoch]),
     ],
     strings,
     pairs,
@@ -135,7 +141,7 @@ function toCompactForm(snapshot: ClusterSnapshot): Compact {
 }
 
 function encodePeer(peer: BgpPeerInfo): Compact {
-  return [
+  return trimNulls([
     peer.name,
     Object.keys(peer.labels)
       .sort(compareText)
@@ -146,7 +152,8 @@ function encodePeer(peer: BgpPeerInfo): Compact {
     peer.peerIP ?? null,
     peer.asNumber ?? null,
     peer.resourceVersion ?? null,
-  ];
+    peer.fencingEpoch ?? null,
+  ]);
 }
 
 /** Canonical RFC 3339 seconds (what the API server writes) become epoch seconds; the rest stays. */

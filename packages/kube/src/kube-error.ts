@@ -16,7 +16,9 @@ export type KubeErrorCode =
   | "Unavailable"
   | "Invalid"
   | "Unauthorized"
-  | "Unknown";
+  | "Unknown"
+  /** A fenced write was refused before it was sent: a newer fleet leader owns the object, or this one's lease ran out. */
+  | "Fenced";
 
 /** The request an error happened in, for the message: `list nodes`, `get bgppeers "x"`. */
 export interface KubeRequestContext {

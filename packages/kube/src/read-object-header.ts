@@ -5,6 +5,8 @@ import { isRecord } from "./is-record.js";
 export interface ObjectHeader {
   readonly name: string | undefined;
   readonly resourceVersion: string | undefined;
+  /** `metadata.annotations` entries whose value is a string (others are not annotations). */
+  readonly annotations: Readonly<Record<string, string>> | undefined;
   readonly spec: Record<string, unknown> | undefined;
 }
 
@@ -16,6 +18,7 @@ export function readObjectHeader(raw: unknown, issues: ObjectIssue[]): ObjectHea
   const metadata = isRecord(raw) ? raw["metadata"] : undefined;
   const name = isRecord(metadata) ? metadata["name"] : undefined;
   const resourceVersion = isRecord(metadata) ? metadata["resourceVersion"] : undefined;
+  const rawAnnotations = isRecord(metadata) ? metadata["annotations"] : undefined;
   const spec = isRecord(raw) ? raw["spec"] : undefined;
   if (typeof name !== "string" || name === "") {
     issues.push({ path: "metadata.name", message: "is required and must be a string" });
@@ -29,6 +32,13 @@ export function readObjectHeader(raw: unknown, issues: ObjectIssue[]): ObjectHea
   return {
     name: typeof name === "string" && name !== "" ? name : undefined,
     resourceVersion: typeof resourceVersion === "string" ? resourceVersion : undefined,
+    annotations: isRecord(rawAnnotations)
+      ? Object.fromEntries(
+          Object.entries(rawAnnotations).filter(
+            (entry): entry is [string, string] => typeof entry[1] === "string",
+          ),
+        )
+      : undefined,
     spec: isRecord(spec) ? spec : undefined,
   };
 }

@@ -8,10 +8,13 @@ import { readObjectHeader } from "./read-object-header.js";
  */
 export function toBgpConfigurationInput(item: unknown): Projection<{
   name: string;
-  object: { metadata: { resourceVersion?: string }; spec?: Record<string, unknown> };
+  object: {
+    metadata: { resourceVersion?: string; annotations?: Readonly<Record<string, string>> };
+    spec?: Record<string, unknown>;
+  };
 }> {
   const issues: ObjectIssue[] = [];
-  const { name, resourceVersion, spec } = readObjectHeader(item, issues);
+  const { name, resourceVersion, annotations, spec } = readObjectHeader(item, issues);
   const mesh = spec?.["nodeToNodeMeshEnabled"];
   if (mesh !== undefined && typeof mesh !== "boolean") {
     issues.push({ path: "spec.nodeToNodeMeshEnabled", message: "must be true or false" });
@@ -22,7 +25,10 @@ export function toBgpConfigurationInput(item: unknown): Projection<{
     value: {
       name,
       object: {
-        metadata: resourceVersion === undefined ? {} : { resourceVersion },
+        metadata: {
+          ...(resourceVersion === undefined ? {} : { resourceVersion }),
+          ...(annotations === undefined ? {} : { annotations }),
+        },
         ...(spec === undefined ? {} : { spec }),
       },
     },

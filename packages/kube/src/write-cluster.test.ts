@@ -1,6 +1,7 @@
 import { PatchStrategy } from "@kubernetes/client-node";
 import {
   CLUSTER_ID_ANNOTATION,
+  FENCING_EPOCH_ANNOTATION,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   type Action,
@@ -973,5 +974,112 @@ describe("createClusterWriter: BGPConfiguration", () => {
       );
     }
     expect(server.read("bgpconfigurations", "default")?.["spec"]).toEqual(spec);
+  });
+});
+
+describe("createClusterWriter: fencing (fleet mode)", () => {
+  const fenced = (epoch: number, current: () => boolean = () => true) => ({
+    fencing: {
+      epoch,
+      assertCurrent: () => {
+        if (!current()) throw new KubeError("Fenced", "the lease is over");
+      },
+    },
+  });
+
+  it("stamps the leader's epoch on every object it writes", async () => {
+    const server = makeFakeApiServer();
+    const node = storeNode(server, makeNode("n1").build());
+    const { writer } = makeWriter(server, fenced(7));
+
+    await writer.apply(promote("n1", "1", "10.255.0.1"), { kind: "Node", object: node });
+    await writer.apply(
+      {
+        verb: "create",
+        kind: "BGPPeer",
+        object: makePeerObject("rrfleet-p", { nodeSelector: "all()", peerSelector: "all()" }),
+      },
+      undefined,
+    );
+
+    expect(server.read("nodes", "n1")?.metadata.annotations).toMatchObject({
+      [FENCING_EPOCH_ANNOTATION]: "7",
+    });
+    expect(server.read("bgppeers", "rrfleet-p")?.metadata.annotations).toMatchObject({
+      [FENCING_EPOCH_ANNOTATION]: "7",
+    });
+  });
+
+  it("refuses, sending nothing, an object the plan saw written by a newer leader", async () => {
+    const server = makeFakeApiServer();
+    const node = { ...storeNode(server, makeNode("n1").build()), fencingEpoch: 8 };
+    const { writer } = makeWriter(server, fenced(7));
+
+    const err = await catchError(
+      writer.apply(promote("n1", "1", "10.255.0.1"), { kind: "Node", object: node }),
+    );
+
+    expect(err).toMatchObject({ code: "Fenced" });
+    expect((err as Error).message).toMatch(/epoch 8, newer than this leader's 7/);
+    expect(server.log()).toEqual([]);
+  });
+
+  it("writes an object last written by an older or the same leader", async () => {
+    const server = makeFakeApiServer();
+    const older = { ...storeNode(server, makeNode("n1").build()), fencingEpoch: 6 };
+    const same = { ...storeNode(server, makeNode("n2").build()), fencingEpoch: 7 };
+    const { writer } = makeWriter(server, fenced(7));
+
+    await writer.apply(promote("n1", "1", "10.255.0.1"), { kind: "Node", object: older });
+    await writer.apply(promote("n2", "2", "10.255.0.2"), { kind: "Node", object: same });
+
+    expect(server.log()).toEqual(["patch nodes/n1", "patch nodes/n2"]);
+  });
+
+  it("stops after a 409 when the re-read object shows a newer leader's write, even with owned fields unchanged", async () => {
+    const server = makeFakeApiServer();
+    const node = storeNode(server, makeNode("n1").build());
+    server.interfere({
+      before: () => {
+        const current = server.read("nodes", "n1");
+        if (current === undefined) throw new Error("n1 vanished");
+        server.put("nodes", {
+          ...current,
+          metadata: {
+            ...current.metadata,
+            annotations: { ...current.metadata.annotations, [FENCING_EPOCH_ANNOTATION]: "9" },
+          },
+        });
+      },
+    });
+    const { writer } = makeWriter(server, fenced(7));
+
+    const err = await catchError(
+      writer.apply(promote("n1", "1", "10.255.0.1"), { kind: "Node", object: node }),
+    );
+
+    expect(err).toMatchObject({ code: "Fenced" });
+    expect(server.log()).toEqual(["patch nodes/n1", "get nodes/n1"]);
+    expect(server.read("nodes", "n1")?.metadata.labels?.["rrfleet.io/reflector"]).toBeUndefined();
+  });
+
+  it("asks whether the lease is still current before every request, and sends nothing once it is not", async () => {
+    const server = makeFakeApiServer();
+    const n1 = storeNode(server, makeNode("n1").build());
+    const n2 = storeNode(server, makeNode("n2").build());
+    let leaseCurrent = true;
+    const { writer } = makeWriter(
+      server,
+      fenced(7, () => leaseCurrent),
+    );
+
+    await writer.apply(promote("n1", "1", "10.255.0.1"), { kind: "Node", object: n1 });
+    leaseCurrent = false;
+    const err = await catchError(
+      writer.apply(promote("n2", "2", "10.255.0.2"), { kind: "Node", object: n2 }),
+    );
+
+    expect(err).toMatchObject({ code: "Fenced" });
+    expect(server.log()).toEqual(["patch nodes/n1"]);
   });
 });

@@ -13,8 +13,10 @@ import {
 } from "@kubernetes/client-node";
 import {
   CLUSTER_ID_ANNOTATION,
+  FENCING_EPOCH_ANNOTATION,
   LABEL_PREFIX,
   isOwnedByRrfleet,
+  isWriteFenced,
   projectBgpConfiguration,
   projectBgpPeer,
   projectNode,
@@ -82,8 +84,28 @@ export interface ClusterWriterOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** [0, 1) for the backoff's jitter; default `Math.random`. */
   readonly random?: () => number;
-  /** Extra annotations stamped on every object written (the fleet's fencing epoch later). */
+  /** Extra annotations stamped on every object written. */
   readonly stampAnnotations?: Readonly<Record<string, string>>;
+  /** Fleet mode: fence every write with the leader's lease epoch (see {@link WriteFencing}). */
+  readonly fencing?: WriteFencing;
+}
+
+/**
+ * How the fleet applier fences its writes. Remote API servers cannot check a Redis lease, so
+ * each object carries the epoch of the leader that last wrote it (`rrfleet.io/fencing-epoch`):
+ * - every write stamps `epoch` on the object;
+ * - a write is refused (KubeError `Fenced`, never sent) when the object as planned, or as
+ *   re-read after a 409, carries a higher epoch: a newer leader owns it;
+ * - `assertCurrent` runs right before every request, so a leader whose lease ran out (paused
+ *   past it, say) sends nothing more;
+ * - the resourceVersion precondition makes the API server refuse a write to an object that
+ *   changed since it was read, so a newer leader's write in between is never overwritten blind.
+ */
+export interface WriteFencing {
+  /** The lease epoch of this leader. */
+  readonly epoch: number;
+  /** Throws when this process may no longer write (its lease is over). */
+  assertCurrent(): void;
 }
 
 /** The client calls the writer makes (a {@link ClusterConnection} has them all). */
@@ -131,7 +153,25 @@ export function createClusterWriter(
   options: ClusterWriterOptions = {},
 ): ClusterWriter {
   const fieldManager = options.fieldManager ?? DEFAULT_FIELD_MANAGER;
-  const stamp = options.stampAnnotations ?? {};
+  const fencing = options.fencing;
+  const stamp: Readonly<Record<string, string>> = {
+    ...options.stampAnnotations,
+    ...(fencing === undefined ? {} : { [FENCING_EPOCH_ANNOTATION]: String(fencing.epoch) }),
+  };
+  /** Throws `Fenced` when `object` was last written by a newer leader than this writer's. */
+  const assertNotFenced = (
+    kind: WriteResult["kind"],
+    name: string,
+    object: { readonly fencingEpoch?: number } | undefined,
+  ): void => {
+    if (fencing === undefined || object?.fencingEpoch === undefined) return;
+    if (isWriteFenced(fencing.epoch, object.fencingEpoch)) {
+      throw new KubeError(
+        "Fenced",
+        `${kind} "${name}" was last written by fleet leader epoch ${object.fencingEpoch}, newer than this leader's ${fencing.epoch}: not written`,
+      );
+    }
+  };
   const policy: WriteRetryPolicy = {
     maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
     backoff: options.backoff ?? DEFAULT_BACKOFF,
@@ -181,6 +221,7 @@ export function createClusterWriter(
           { verb: "get", resource: "nodes", name },
         );
         const current = projectOrThrow("Node", name, projectNode(toNodeMetadata(fresh)));
+        assertNotFenced("Node", name, current);
         return resolveByFields(
           describeOwnedNodeFields(current),
           planned,
@@ -215,7 +256,9 @@ export function createClusterWriter(
           ),
         { verb: "get", resource: calicoResource("bgppeers"), name },
       );
-      return projectOrThrow("BGPPeer", name, projectBgpPeer(fresh));
+      const peer = projectOrThrow("BGPPeer", name, projectBgpPeer(fresh));
+      assertNotFenced("BGPPeer", name, peer);
+      return peer;
     } catch (err: unknown) {
       if (err instanceof KubeError && err.code === "NotFound") return undefined;
       throw err;
@@ -379,7 +422,9 @@ export function createClusterWriter(
         "default",
         toBgpConfigurationInput(fresh),
       );
-      return { info: projectBgpConfiguration(object), spec: object.spec ?? {} };
+      const info = projectBgpConfiguration(object);
+      assertNotFenced("BGPConfiguration", "default", info);
+      return { info, spec: object.spec ?? {} };
     } catch (err: unknown) {
       if (err instanceof KubeError && err.code === "NotFound") {
         return { info: projectBgpConfiguration(undefined), spec: {} };
@@ -501,8 +546,13 @@ export function createClusterWriter(
     apply: async (action, observed, signal) => {
       signal?.throwIfAborted();
       assertOwnedFields(action, observed, guard);
+      if (observed !== undefined) {
+        const name = observed.kind === "BGPConfiguration" ? "default" : observed.object.name;
+        assertNotFenced(observed.kind, name, observed.object);
+      }
       let requests = 0;
       const send: Send = async (call, context) => {
+        fencing?.assertCurrent();
         requests += 1;
         try {
           return await call();

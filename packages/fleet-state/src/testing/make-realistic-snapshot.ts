@@ -83,6 +83,8 @@ export function makeRealisticSnapshot(options: RealisticSnapshotOptions = {}): C
     nodes.push({
       ...builder.build(),
       resourceVersion: String(180_000_000 + Math.floor(random() * 20_000_000)),
+      // rrfleet wrote the reflectors' labels last under leader epoch 7.
+      ...(isReflector ? { fencingEpoch: 7 } : {}),
     });
   }
 
@@ -94,6 +96,7 @@ export function makeRealisticSnapshot(options: RealisticSnapshotOptions = {}): C
       nodeSelector: `has(${REFLECTOR_LABEL})`,
       peerSelector: `has(${REFLECTOR_LABEL})`,
       resourceVersion: "170000001",
+      fencingEpoch: 6,
     },
   ];
   for (let key = 1; key <= reflectorCount; key++) {
@@ -117,6 +120,7 @@ export function makeRealisticSnapshot(options: RealisticSnapshotOptions = {}): C
       nodeToNodeMeshEnabled: false,
       specFields: ["nodeToNodeMeshEnabled", "asNumber", "logSeverityScreen"],
       resourceVersion: "170000000",
+      fencingEpoch: 7,
     },
     calicoApiVersion: "crd.projectcalico.org/v1",
   };

@@ -31,6 +31,12 @@ export interface NodeInfo {
   readonly creationTimestamp?: string;
   /** metadata.resourceVersion, carried for adapters' preconditions; the core never reads it. */
   readonly resourceVersion?: string;
+  /**
+   * `rrfleet.io/fencing-epoch` when it holds a canonical non-negative integer (the epoch of the
+   * fleet leader that last wrote the object); absent or malformed reads as undefined. Adapters
+   * fence writes with it; the core never reads it.
+   */
+  readonly fencingEpoch?: number;
 }
 
 /** A Calico BGPPeer reduced to what session modelling and ownership read. */
@@ -48,6 +54,12 @@ export interface BgpPeerInfo {
   /** `spec.asNumber`, for explicit peers. */
   readonly asNumber?: number;
   readonly resourceVersion?: string;
+  /**
+   * `rrfleet.io/fencing-epoch` when it holds a canonical non-negative integer (the epoch of the
+   * fleet leader that last wrote the object); absent or malformed reads as undefined. Adapters
+   * fence writes with it; the core never reads it.
+   */
+  readonly fencingEpoch?: number;
 }
 
 /** What the planner reads of `BGPConfiguration default`. */
@@ -59,6 +71,12 @@ export interface BgpConfigurationInfo {
   /** Names of other spec fields present, so the mesh switch can drop the ones Calico rejects. */
   readonly specFields: readonly string[];
   readonly resourceVersion?: string;
+  /**
+   * `rrfleet.io/fencing-epoch` when it holds a canonical non-negative integer (the epoch of the
+   * fleet leader that last wrote the object); absent or malformed reads as undefined. Adapters
+   * fence writes with it; the core never reads it.
+   */
+  readonly fencingEpoch?: number;
 }
 
 /** Everything the planner reads about one cluster. */

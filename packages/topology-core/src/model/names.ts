@@ -15,6 +15,13 @@ export const PEER_LABEL_PREFIX = "rrfleet.io/peer-";
 /** Calico's route-reflector annotation; a valid IPv4 value makes the node a reflector. */
 export const CLUSTER_ID_ANNOTATION = "projectcalico.org/RouteReflectorClusterID";
 
+/**
+ * On every object the fleet applier writes: the lease epoch of the leader that wrote it (a
+ * decimal integer). A writer refuses an object carrying a higher epoch than its own, so a deposed
+ * leader cannot overwrite its successor's writes; a new leader starts above the highest it reads.
+ */
+export const FENCING_EPOCH_ANNOTATION = "rrfleet.io/fencing-epoch";
+
 /** Label on every object rrfleet owns. */
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 /** Value of {@link MANAGED_BY_LABEL} on rrfleet's objects. */

@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { FENCING_EPOCH_ANNOTATION } from "../model/names.js";
 import {
+  projectBgpConfiguration,
   projectBgpConfigurationList,
+  projectBgpPeer,
   projectBgpPeerList,
+  projectNode,
   projectNodeList,
+  readFencingEpoch,
 } from "./project-objects.js";
 
 const node = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -153,5 +158,34 @@ describe("projectBgpConfigurationList", () => {
       nodeToNodeMeshEnabled: true,
       specFields: [],
     });
+  });
+});
+
+describe("readFencingEpoch", () => {
+  const rows: { value: string | undefined; want: number | undefined }[] = [
+    { value: "7", want: 7 },
+    { value: "0", want: 0 },
+    { value: undefined, want: undefined },
+    { value: "", want: undefined },
+    { value: "07", want: undefined },
+    { value: "-1", want: undefined },
+    { value: "1.5", want: undefined },
+    { value: " 7", want: undefined },
+    { value: "99999999999999999", want: undefined },
+  ];
+  for (const { value, want } of rows) {
+    it(`reads ${JSON.stringify(value)} as ${String(want)}`, () => {
+      const annotations = value === undefined ? {} : { [FENCING_EPOCH_ANNOTATION]: value };
+      expect(readFencingEpoch(annotations).fencingEpoch).toBe(want);
+    });
+  }
+
+  it("is projected onto nodes, BGPPeers and the BGPConfiguration", () => {
+    const annotations = { [FENCING_EPOCH_ANNOTATION]: "4" };
+    const node = projectNode({ metadata: { name: "n1", annotations } });
+    const peer = projectBgpPeer({ metadata: { name: "p", annotations } });
+    expect(node.ok && node.value.fencingEpoch).toBe(4);
+    expect(peer.ok && peer.value.fencingEpoch).toBe(4);
+    expect(projectBgpConfiguration({ metadata: { annotations } }).fencingEpoch).toBe(4);
   });
 });

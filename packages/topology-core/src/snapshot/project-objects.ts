@@ -6,7 +6,7 @@ import type {
   NodeInfo,
   Taint,
 } from "../model/cluster.js";
-import { CLUSTER_ID_ANNOTATION } from "../model/names.js";
+import { CLUSTER_ID_ANNOTATION, FENCING_EPOCH_ANNOTATION } from "../model/names.js";
 
 /** One problem found in a Kubernetes object or list, with the path of the field. */
 export interface ObjectIssue {
@@ -131,6 +131,7 @@ function toNodeInfo(node: z.infer<typeof nodeSchema>): NodeInfo {
     ...(node.metadata.resourceVersion === undefined
       ? {}
       : { resourceVersion: node.metadata.resourceVersion }),
+    ...readFencingEpoch(node.metadata.annotations),
   };
 }
 
@@ -152,6 +153,7 @@ function toBgpPeerInfo(peer: z.infer<typeof bgpPeerSchema>): BgpPeerInfo {
     ...(peer.metadata.resourceVersion === undefined
       ? {}
       : { resourceVersion: peer.metadata.resourceVersion }),
+    ...readFencingEpoch(peer.metadata.annotations),
   };
 }
 
@@ -185,7 +187,10 @@ export function projectBgpConfigurationList(
 export function projectBgpConfiguration(
   config:
     | {
-        metadata: { resourceVersion?: string | undefined };
+        metadata: {
+          resourceVersion?: string | undefined;
+          annotations?: Readonly<Record<string, string>> | undefined;
+        };
         spec?: Record<string, unknown> | undefined;
       }
     | undefined,
@@ -200,7 +205,22 @@ export function projectBgpConfiguration(
     ...(config.metadata.resourceVersion === undefined
       ? {}
       : { resourceVersion: config.metadata.resourceVersion }),
+    ...readFencingEpoch(config.metadata.annotations),
   };
+}
+
+/**
+ * `{ fencingEpoch }` from an object's annotations when {@link FENCING_EPOCH_ANNOTATION} holds a
+ * canonical decimal integer that is a safe integer; otherwise nothing. A malformed value is not
+ * an epoch any leader wrote, and reading it as "no epoch" lets the next leader overwrite it.
+ */
+export function readFencingEpoch(annotations: Readonly<Record<string, string>> | undefined): {
+  fencingEpoch?: number;
+} {
+  const raw = annotations?.[FENCING_EPOCH_ANNOTATION];
+  if (raw === undefined || !/^(0|[1-9][0-9]{0,15})$/.test(raw)) return {};
+  const epoch = Number(raw);
+  return Number.isSafeInteger(epoch) ? { fencingEpoch: epoch } : {};
 }
 
 const listSchema = z.looseObject({
