@@ -228,6 +228,11 @@ export function createMemoryFleetState(options: MemoryFleetStateOptions = {}): F
       return false;
     },
 
+    async countDirty() {
+      await Promise.resolve();
+      return data.dirty.size;
+    },
+
     async heartbeat(watcherId, { capacity, ttlMs }) {
       checkName("watcherId", watcherId);
       checkNumber("ttlMs", ttlMs, 0);

@@ -188,6 +188,10 @@ export function createRedisFleetState(
       return reply === 1;
     },
 
+    async countDirty() {
+      return call("count dirty clusters", () => redis.zcard(keys.dirtyDue));
+    },
+
     async heartbeat(watcherId, { capacity, ttlMs }) {
       checkName("watcherId", watcherId);
       checkNumber("ttlMs", ttlMs, 0);

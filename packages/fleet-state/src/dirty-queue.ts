@@ -46,4 +46,6 @@ export interface DirtyQueue {
    * no longer queued.
    */
   ackDirty(entry: Pick<DirtyEntry, "cluster" | "generation">): Promise<boolean>;
+  /** Clusters in the queue now, due or taken (the dirty-queue-depth metric). */
+  countDirty(): Promise<number>;
 }

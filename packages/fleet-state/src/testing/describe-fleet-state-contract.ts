@@ -168,6 +168,18 @@ export function describeFleetStateContract(name: string, factory: FleetStateCont
         expect(entries[1]).not.toHaveProperty("traceparent");
       });
 
+      it("counts queued clusters, taken ones included, until they are acked", async () => {
+        expect(await h.first.countDirty()).toBe(0);
+        for (const cluster of ["c1", "c2", "c3"])
+          await h.first.markDirty(cluster, { reason: "Resync" });
+        await h.first.markDirty("c1", { reason: "Resync" });
+        const [taken] = await h.second.takeDirty(1);
+        expect(await h.first.countDirty()).toBe(3);
+        if (taken === undefined) throw new Error("nothing taken");
+        expect(await h.second.ackDirty(taken)).toBe(true);
+        expect(await h.first.countDirty()).toBe(2);
+      });
+
       it("hands out at most max entries per take", async () => {
         for (const cluster of ["c1", "c2", "c3"])
           await h.first.markDirty(cluster, { reason: "Resync" });
