@@ -228,6 +228,20 @@ export function createMemoryFleetState(options: MemoryFleetStateOptions = {}): F
       return false;
     },
 
+    async requeueTaken() {
+      await Promise.resolve();
+      const now = clock.now();
+      let count = 0;
+      for (const record of data.dirty.values()) {
+        if (record.dueAt > now) {
+          record.dueAt = now;
+          count += 1;
+        }
+      }
+      if (count > 0) wakeTakers();
+      return count;
+    },
+
     async countDirty() {
       await Promise.resolve();
       return data.dirty.size;

@@ -31,6 +31,7 @@ import {
   PUBLISH_SHARD_MAP,
   PUBLISH_SNAPSHOT,
   RELEASE_LEASE,
+  REQUEUE_TAKEN,
   TAKE_DIRTY,
   TAKE_TOKENS,
   runScript,
@@ -186,6 +187,11 @@ export function createRedisFleetState(
         [cluster, generation],
       );
       return reply === 1;
+    },
+
+    async requeueTaken() {
+      const reply = await run("requeue taken dirty clusters", REQUEUE_TAKEN, [keys.dirtyDue], []);
+      return Number(reply);
     },
 
     async countDirty() {

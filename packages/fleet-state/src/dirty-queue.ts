@@ -46,6 +46,12 @@ export interface DirtyQueue {
    * no longer queued.
    */
   ackDirty(entry: Pick<DirtyEntry, "cluster" | "generation">): Promise<boolean>;
+  /**
+   * Makes every taken entry due again now and resolves how many there were. For a new leader at
+   * takeover only: its predecessor's taken entries would otherwise wait out their visibility
+   * timeout (the predecessor is gone or fenced, so nobody will ack them).
+   */
+  requeueTaken(): Promise<number>;
   /** Clusters in the queue now, due or taken (the dirty-queue-depth metric). */
   countDirty(): Promise<number>;
 }

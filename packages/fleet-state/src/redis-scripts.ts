@@ -114,6 +114,22 @@ return { taken, nextDue }
 );
 
 /**
+ * KEYS: due. Makes every taken (not yet due) entry due now; returns how many. Only a new leader
+ * calls it, at takeover: the entries its dead predecessor had taken would otherwise stay hidden
+ * for the rest of their visibility timeout.
+ */
+export const REQUEUE_TAKEN = defineScript(
+  "requeueTaken",
+  `${NOW_MS}
+local taken = redis.call('ZRANGEBYSCORE', KEYS[1], string.format('(%d', now), '+inf')
+for _, cluster in ipairs(taken) do
+  redis.call('ZADD', KEYS[1], string.format('%d', now), cluster)
+end
+return #taken
+`,
+);
+
+/**
  * KEYS: due, marks. ARGV: cluster, generation. Returns 1 = removed; 2 = marked since it was
  * taken, due again now; 0 = not queued.
  */

@@ -18,3 +18,21 @@ function stripLeadingZeros(digits: string): string {
   const stripped = digits.replace(/^0+/, "");
   return stripped === "" ? "0" : stripped;
 }
+
+/**
+ * Whether a cache entry `seen` (undefined: the object is absent) shows a write described by
+ * `ref`: gone after a delete, else present at `ref.resourceVersion` or later (or at all, when
+ * the write returned none). Shared by every view that waits for its own writes.
+ */
+export function showsWrite(
+  seen: { readonly resourceVersion?: string | undefined } | undefined,
+  ref: { readonly resourceVersion?: string; readonly deleted?: boolean },
+): boolean {
+  if (ref.deleted === true) return seen === undefined;
+  if (seen === undefined) return false;
+  if (ref.resourceVersion === undefined) return true;
+  return (
+    seen.resourceVersion !== undefined &&
+    isResourceVersionAtLeast(seen.resourceVersion, ref.resourceVersion)
+  );
+}

@@ -14,7 +14,7 @@ import type { ClusterConnection } from "./connect-cluster.js";
 import { createWatchTransport, type WatchTransport } from "./create-watch-transport.js";
 import type { Projected } from "./create-watch-store.js";
 import type { CalicoApi } from "./detect-calico-api.js";
-import { isResourceVersionAtLeast } from "./is-resource-version-at-least.js";
+import { showsWrite } from "./is-resource-version-at-least.js";
 import { KubeError } from "./kube-error.js";
 import { toBgpConfigurationInput } from "./to-bgp-configuration-input.js";
 import {
@@ -267,14 +267,7 @@ export function startClusterWatch(
       const watch: ResourceWatch<Projected> =
         ref.kind === "Node" ? nodes : ref.kind === "BGPPeer" ? peers : configurations;
       if (!watch.isSynced()) return false;
-      const seen = watch.store.get(ref.name);
-      if (ref.deleted === true) return seen === undefined;
-      if (seen === undefined) return false;
-      if (ref.resourceVersion === undefined) return true;
-      return (
-        seen.resourceVersion !== undefined &&
-        isResourceVersionAtLeast(seen.resourceVersion, ref.resourceVersion)
-      );
+      return showsWrite(watch.store.get(ref.name), ref);
     },
     health: () => watches.map((watch) => watch.health()),
     stop: async () => {

@@ -180,6 +180,19 @@ export function describeFleetStateContract(name: string, factory: FleetStateCont
         expect(await h.first.countDirty()).toBe(2);
       });
 
+      it("requeues every taken entry at once for a new leader, keeping due ones due", async () => {
+        for (const cluster of ["c1", "c2", "c3"])
+          await h.first.markDirty(cluster, { reason: "Resync" });
+        expect(await h.first.takeDirty(2)).toHaveLength(2);
+
+        expect(await h.second.requeueTaken()).toBe(2);
+
+        const again = await h.second.takeDirty(10);
+        expect(again.map((e) => e.cluster).sort()).toEqual(["c1", "c2", "c3"]);
+        expect(again.find((e) => e.cluster === "c1")?.deliveries).toBe(2);
+        expect(await h.second.requeueTaken()).toBe(3);
+      });
+
       it("hands out at most max entries per take", async () => {
         for (const cluster of ["c1", "c2", "c3"])
           await h.first.markDirty(cluster, { reason: "Resync" });
