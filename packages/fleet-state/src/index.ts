@@ -13,3 +13,4 @@ export * from "./redis-keys.js";
 export * from "./shard-map-store.js";
 export * from "./snapshot-store.js";
 export * from "./status-store.js";
+export * from "./connect-redis.js";

@@ -1,3 +1,5 @@
 export * from "./create-logger.js";
 export * from "./create-metrics-registry.js";
 export * from "./start-telemetry-server.js";
+export * from "./service-env.js";
+export * from "./start-tracing.js";

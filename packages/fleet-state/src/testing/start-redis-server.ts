@@ -85,7 +85,8 @@ export async function startRedisServer(
 }
 
 /** A port the OS just handed out; another process could take it before redis-server binds. */
-async function findFreePort(): Promise<number> {
+/** A TCP port nothing listens on right now (the OS picks it). */
+export async function findFreePort(): Promise<number> {
   const server = createServer();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
