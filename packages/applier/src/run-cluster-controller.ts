@@ -8,8 +8,16 @@
  * period passes (which also catches NotReady grace periods running out).
  */
 import type { SessionPair } from "@rrfleet/kube";
-import type { Clock } from "@rrfleet/fleet-state";
 import type { ApplierMetrics } from "./metrics.js";
+import { recordOutcomeMetrics } from "./record-outcome-metrics.js";
+import {
+  errorCode,
+  errorMessage,
+  isRetryable,
+  retryDelayMs,
+  sleepQuietly,
+  type Backoff,
+} from "./retry-policy.js";
 import {
   reconcileCluster,
   type ClusterView,
@@ -40,7 +48,7 @@ export interface ClusterControllerOptions extends ReconcileDeps {
   /** Re-plan at least this often without any change; default 30 s. */
   readonly resyncMs?: number;
   /** Retry backoff after a failed pass: full jitter, doubling; default 1 s → 60 s. */
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly backoff?: Backoff;
   /** How long to wait before re-checking unconfirmed sessions; default 2 s. */
   readonly sessionRecheckMs?: number;
   readonly random?: () => number;
@@ -85,10 +93,10 @@ export function createClusterController(options: ClusterControllerOptions): Clus
   let unconfirmed: readonly SessionPair[] = [];
 
   const record = (outcome: ReconcileOutcome): readonly SessionPair[] => {
+    recordOutcomeMetrics(metrics, cluster, outcome);
     switch (outcome.kind) {
       case "AwaitingSessions":
         state = "AwaitingSessions";
-        metrics.unconfirmedSessions.set({ cluster }, outcome.sessions.missing.length);
         logger.warn(
           {
             missing: outcome.sessions.missing.length,
@@ -101,13 +109,7 @@ export function createClusterController(options: ClusterControllerOptions): Clus
         const { plan, step, execution, sessions } = outcome;
         state = "Converging";
         stepsApplied += 1;
-        metrics.stepsApplied.inc({ cluster, reason: step.reason });
-        metrics.rateLimitWait.observe({ cluster }, execution.rateLimitWaitMs / 1000);
-        metrics.pendingActions.set({ cluster }, plan.summary.actions - step.actions.length);
-        metrics.reflectors.set({ cluster }, plan.summary.reflectors);
-        metrics.clusterConverged.set({ cluster }, 0);
         const missing = sessions?.missing ?? [];
-        metrics.unconfirmedSessions.set({ cluster }, missing.length);
         logger.info(
           {
             reason: step.reason,
@@ -132,10 +134,6 @@ export function createClusterController(options: ClusterControllerOptions): Clus
         const { plan } = outcome;
         const previous = state;
         state = outcome.kind;
-        metrics.clusterConverged.set({ cluster }, outcome.kind === "Converged" ? 1 : 0);
-        metrics.pendingActions.set({ cluster }, plan.summary.actions);
-        metrics.reflectors.set({ cluster }, plan.summary.reflectors);
-        metrics.unconfirmedSessions.set({ cluster }, 0);
         if (outcome.kind === "Converged" && previous !== "Converged") {
           logger.info(
             {
@@ -228,7 +226,7 @@ export function createClusterController(options: ClusterControllerOptions): Clus
           if (stopped()) break;
           failures += 1;
           const code = errorCode(err);
-          lastError = err instanceof Error ? err.message : String(err);
+          lastError = errorMessage(err);
           state = "Failing";
           metrics.reconcileDuration.observe(
             { cluster, outcome: "Failed" },
@@ -263,50 +261,4 @@ export function createClusterController(options: ClusterControllerOptions): Clus
       ...(lastPassAt === undefined ? {} : { lastPassAt }),
     }),
   };
-}
-
-/** Sleeps, treating an abort as an early wake-up rather than an error. */
-async function sleepQuietly(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await clock.sleep(ms, signal);
-  } catch (err: unknown) {
-    if (!signal.aborted) throw err;
-  }
-}
-
-function errorCode(err: unknown): string {
-  if (typeof err === "object" && err !== null && "code" in err && typeof err.code === "string") {
-    return err.code;
-  }
-  return "Internal";
-}
-
-function isRetryable(err: unknown): boolean {
-  return typeof err === "object" && err !== null && "retryable" in err && err.retryable === true;
-}
-
-/**
- * Retry-After when the server gave one; otherwise full-jitter exponential backoff. Errors that
- * will not heal by themselves (403: RBAC must change) still retry, at the slowest pace, so the
- * controller recovers once someone fixes the role, without hammering the server meanwhile.
- */
-function retryDelayMs(
-  err: unknown,
-  failures: number,
-  backoff: { readonly initialMs: number; readonly maxMs: number },
-  random: () => number,
-): number {
-  if (
-    typeof err === "object" &&
-    err !== null &&
-    "retryAfterSeconds" in err &&
-    typeof err.retryAfterSeconds === "number"
-  ) {
-    return err.retryAfterSeconds * 1000;
-  }
-  // The object changed under the plan: plan again soon, from the fresh state.
-  if (errorCode(err) === "Conflict") return backoff.initialMs;
-  if (!isRetryable(err)) return backoff.maxMs;
-  const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
-  return Math.max(backoff.initialMs / 2, Math.round(random() * ceiling));
 }

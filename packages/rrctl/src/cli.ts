@@ -2,9 +2,10 @@ import { CliError, type CliErrorCode } from "./cli-error.js";
 import { parseCommandLine } from "./parse-command-line.js";
 import { PLAN_USAGE, runPlanCommand, type PlanCommandIo } from "./plan-command.js";
 import { RUN_USAGE, runRunCommand, type RunCommandIo } from "./run-command.js";
+import { STATUS_USAGE, runStatusCommand, type StatusCommandIo } from "./status-command.js";
 
 /** Everything rrctl touches outside itself; `main` wires the real process, tests pass fakes. */
-export interface CliIo extends PlanCommandIo, RunCommandIo {
+export interface CliIo extends PlanCommandIo, RunCommandIo, StatusCommandIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   /** Print stack traces of internal errors (`RRFLEET_DEBUG=1`). Default false. */
@@ -19,6 +20,7 @@ Designs and keeps Calico BGP route-reflector topologies for Kubernetes clusters.
 Commands:
   plan    plan a route-reflector topology for one cluster (kubectl JSON or live, read-only)
   run     run the controller: keep clusters' route-reflector topologies converged
+  status  show a fleet's leader, shard map, watchers and cluster statuses (from Redis)
   help    show help for a command ("rrctl help plan")
 
 Run "rrctl <command> --help" for a command's options.
@@ -33,6 +35,7 @@ interface CommandSpec {
 const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   plan: { usage: PLAN_USAGE, run: runPlanCommand },
   run: { usage: RUN_USAGE, run: runRunCommand },
+  status: { usage: STATUS_USAGE, run: runStatusCommand },
 };
 
 /**

@@ -4,6 +4,7 @@
 import { realpathSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { connectRedis, createRedisFleetState } from "@rrfleet/fleet-state";
 import { runCli, type CliIo } from "./cli.js";
 import { readLiveCluster } from "./read-live-cluster.js";
 import { runController } from "./run-controller.js";
@@ -25,6 +26,16 @@ export async function main(): Promise<void> {
     readCluster: readLiveCluster,
     now: () => new Date(),
     runController: (options) => runController(options, stopOnSignals()),
+    openFleetState: async (redisUrl, prefix) => {
+      const redis = await connectRedis(redisUrl);
+      return {
+        state: createRedisFleetState(redis, { prefix }),
+        close: () => {
+          redis.disconnect();
+        },
+      };
+    },
+    env: process.env,
     debug: process.env["RRFLEET_DEBUG"] === "1",
   };
   process.exitCode = await runCli(process.argv.slice(2), io);

@@ -1,6 +1,7 @@
 import type { CliIo } from "../cli.js";
 import type { ReadCluster } from "../plan-command.js";
 import type { RunOptions } from "../run-command.js";
+import type { StatusSource } from "../status-command.js";
 import { runCli } from "../cli.js";
 
 /** What one {@link runFakeCli} call printed and returned. */
@@ -23,6 +24,10 @@ export interface FakeIoOptions {
   readonly readCluster?: ReadCluster;
   /** Runs `rrctl run`'s controller; default: fails the test if called. */
   readonly runController?: (options: RunOptions) => Promise<void>;
+  /** Opens `rrctl status`'s shared state; default: fails the test if called. */
+  readonly openFleetState?: (redisUrl: string, prefix: string) => Promise<StatusSource>;
+  /** The environment; default empty. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Runs {@link runCli} against in-memory files and captures stdout, stderr and the exit code. */
@@ -60,6 +65,10 @@ export async function runFakeCli(
       options.runController ??
       (() => Promise.reject(new Error("runFakeCli: no runController given for rrctl run"))),
     now: options.now ?? (() => new Date("2026-11-28T00:00:00Z")),
+    openFleetState:
+      options.openFleetState ??
+      (() => Promise.reject(new Error("runFakeCli: no openFleetState given for rrctl status"))),
+    env: options.env ?? {},
     ...(options.debug === undefined ? {} : { debug: options.debug }),
   };
   const code = await runCli(argv, io);

@@ -1,0 +1,72 @@
+import { createMemoryFleetState, systemClock } from "@rrfleet/fleet-state";
+import { makeCluster, makeNodes } from "@rrfleet/topology-core/testing";
+import { describe, expect, it } from "vitest";
+import { createSnapshotClusterView } from "./snapshot-cluster-view.js";
+
+const meta = { watcher: "w1", observedAt: 1 };
+
+describe("createSnapshotClusterView", () => {
+  it("fails with a retryable Unavailable when no snapshot was published", async () => {
+    const state = createMemoryFleetState({ clock: systemClock });
+    await expect(
+      createSnapshotClusterView({ store: state, cluster: "east", clock: systemClock }),
+    ).rejects.toMatchObject({ code: "Unavailable", retryable: true });
+  });
+
+  it("reports a write observed once the published snapshot shows its resourceVersion or a later one", async () => {
+    const state = createMemoryFleetState({ clock: systemClock });
+    const cluster = makeCluster(makeNodes(3));
+    const at = (rv: string) => ({
+      ...cluster,
+      nodes: cluster.nodes.map((n) => ({ ...n, resourceVersion: rv })),
+    });
+    await state.publishSnapshot("east", at("10"), meta);
+    const view = await createSnapshotClusterView({
+      store: state,
+      cluster: "east",
+      clock: systemClock,
+    });
+    const ref = { kind: "Node" as const, name: "node-00000", resourceVersion: "12" };
+    expect(view.hasObserved(ref)).toBe(false);
+
+    await state.publishSnapshot("east", at("13"), meta);
+    expect(await view.refresh()).toBe(true);
+
+    expect(view.hasObserved(ref)).toBe(true);
+    expect(view.hasObserved({ kind: "BGPPeer", name: "gone", deleted: true })).toBe(true);
+    expect(view.hasObserved({ kind: "Node", name: "node-00001", deleted: true })).toBe(false);
+    expect(await view.refresh()).toBe(false);
+  });
+
+  it("polls the store while subscribed and notifies on a change, and stops polling after the last unsubscribe", async () => {
+    const state = createMemoryFleetState({ clock: systemClock });
+    const cluster = makeCluster(makeNodes(3));
+    await state.publishSnapshot("east", cluster, meta);
+    let reads = 0;
+    const store = {
+      readSnapshot: (name: string) => {
+        reads += 1;
+        return state.readSnapshot(name);
+      },
+    };
+    const view = await createSnapshotClusterView({
+      store,
+      cluster: "east",
+      clock: systemClock,
+      pollMs: 5,
+    });
+    const notified = new Promise<void>((resolve) => {
+      const unsubscribe = view.subscribe(() => {
+        unsubscribe();
+        resolve();
+      });
+    });
+
+    await state.publishSnapshot("east", makeCluster(makeNodes(4)), meta);
+    await notified;
+    expect(view.snapshot().nodes).toHaveLength(4);
+    const readsAfter = reads;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reads).toBeLessThanOrEqual(readsAfter + 1);
+  });
+});

@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+/**
+ * rrfleet-applier: the fleet's leader-elected applier (see packages/applier/README.md).
+ * Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad configuration, 3 leadership lost (restart me
+ * as a standby), 1 anything else.
+ */
+import { connectCluster, createClusterRegistry } from "@rrfleet/kube";
+import { connectRedis, createRedisFleetState, systemClock } from "@rrfleet/fleet-state";
+import {
+  createLogger,
+  createMetricsRegistry,
+  startTelemetryServer,
+  startTracing,
+} from "@rrfleet/telemetry";
+import { createApplierMetrics } from "./metrics.js";
+import { createFleetApplierMetrics } from "./fleet/fleet-metrics.js";
+import { runApplierService } from "./fleet/run-applier-service.js";
+import { parseApplierConfig } from "./service/applier-config.js";
+import { openKubeCluster } from "./service/open-kube-cluster.js";
+
+const EXIT_LEASE_LOST = 3;
+
+async function main(): Promise<number> {
+  const parsed = parseApplierConfig(process.env);
+  if (!parsed.ok) {
+    process.stderr.write(`rrfleet-applier: invalid configuration\n${parsed.message}\n`);
+    return 2;
+  }
+  const config = parsed.config;
+  const logger = createLogger({ service: "rrfleet-applier", level: config.logLevel }).child({
+    applier: config.applierId,
+  });
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = (name: string): void => {
+    signals += 1;
+    if (signals > 1) process.exit(1);
+    logger.info({ signal: name }, "stopping: releasing the lease and finishing");
+    stop.abort();
+  };
+  process.on("SIGTERM", () => {
+    onSignal("SIGTERM");
+  });
+  process.on("SIGINT", () => {
+    onSignal("SIGINT");
+  });
+
+  const tracing = startTracing({
+    serviceName: config.serviceName,
+    serviceInstanceId: config.applierId,
+    ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
+  });
+  const redis = await connectUntilReady(config.redisUrl, logger, stop.signal);
+  if (redis === undefined) {
+    await tracing.shutdown();
+    return 0;
+  }
+  const state = createRedisFleetState(redis, { prefix: config.redisPrefix });
+  const registry = createClusterRegistry({
+    ...(config.fleetFile === undefined ? {} : { fleetFile: config.fleetFile }),
+    ...(config.secretsNamespace === undefined
+      ? {}
+      : { secrets: { connection: connectCluster({}), namespace: config.secretsNamespace } }),
+    logger: logger.child({ component: "registry" }),
+  });
+  const metricsRegistry = createMetricsRegistry();
+  const metrics = createApplierMetrics(metricsRegistry);
+  const fleetMetrics = createFleetApplierMetrics(metricsRegistry);
+  const server = await startTelemetryServer({
+    host: config.listen.host,
+    port: config.listen.port,
+    registry: metricsRegistry,
+    liveness: () => ({ ok: true, problems: [] }),
+    readiness: () => {
+      const problems = [
+        ...(redis.status === "ready" ? [] : [`redis: ${redis.status}`]),
+        ...registry.problems().map((p) => `registry: ${p.message}`),
+      ];
+      return { ok: redis.status === "ready", problems };
+    },
+  });
+  logger.info({ url: server.url, dryRun: config.dryRun }, "rrfleet-applier started");
+
+  try {
+    await registry.waitForReady(stop.signal);
+    const exit = await runApplierService(
+      {
+        state,
+        lease: state,
+        candidateId: config.applierId,
+        timing: config.leaseTiming,
+        clusters: () => registry.clusters(),
+        openCluster: (cluster) => openKubeCluster(cluster, config),
+        clock: systemClock,
+        logger,
+        metrics,
+        fleetMetrics,
+        tracer: tracing.tracer,
+        settings: {
+          heartbeatMs: config.heartbeatMs,
+          clusterBucket: config.clusterBucket,
+          globalBucket: config.globalBucket,
+          maxParallelClusters: config.maxParallelClusters,
+          resyncMs: config.resyncMs,
+          dryRun: config.dryRun,
+        },
+      },
+      stop.signal,
+    );
+    if (exit.kind === "LeaseLost") {
+      logger.error({ reason: exit.reason }, "leadership lost: exiting so a fresh standby starts");
+      return EXIT_LEASE_LOST;
+    }
+    return 0;
+  } catch (err: unknown) {
+    if (stop.signal.aborted) return 0;
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, "applier failed");
+    return 1;
+  } finally {
+    await server.close();
+    await registry.stop();
+    redis.disconnect();
+    await tracing.shutdown();
+    logger.info({}, "rrfleet-applier stopped");
+    logger.flush();
+  }
+}
+
+/**
+ * Connects to Redis, retrying with capped backoff while it is not there yet (compose and
+ * Kubernetes start services in any order). Resolves undefined when stopped first.
+ */
+async function connectUntilReady(
+  url: string,
+  logger: { warn(fields: object, message: string): void },
+  signal: AbortSignal,
+): Promise<Awaited<ReturnType<typeof connectRedis>> | undefined> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    try {
+      return await connectRedis(url);
+    } catch (err: unknown) {
+      const retryInMs = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err), attempt, retryInMs },
+        "Redis is not reachable yet; retrying",
+      );
+      await systemClock.sleep(retryInMs, signal).catch(() => undefined);
+    }
+  }
+  return undefined;
+}
+
+process.exitCode = await main();
+// Stray handles (a half-open socket) must not keep a deposed leader alive.
+setTimeout(() => process.exit(), 2_000).unref();

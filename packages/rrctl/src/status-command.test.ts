@@ -1,0 +1,124 @@
+import { createMemoryFleetState, type Clock, type FleetState } from "@rrfleet/fleet-state";
+import { describe, expect, it } from "vitest";
+import type { FleetStatusReport, StatusSource } from "./status-command.js";
+import { runFakeCli } from "./testing/fake-io.js";
+
+const NOW = Date.parse("2026-11-28T00:00:00Z");
+const clock: Clock = { now: () => NOW, sleep: () => Promise.resolve() };
+
+/** A fleet state as a running fleet leaves it: a leader, two watchers, three clusters. */
+async function makeFleet(): Promise<FleetState> {
+  const state = createMemoryFleetState({ clock });
+  const lease = await state.acquireOrRenew("applier-b", 15_000, { minEpoch: 6 });
+  await state.heartbeat("w1", { ttlMs: 30_000 });
+  await state.heartbeat("w2", { ttlMs: 30_000, capacity: 2 });
+  await state.publishShardMap(
+    { epoch: 12, assignments: { east: "w1", west: "w2" } },
+    { holder: "applier-b", epoch: lease.epoch },
+  );
+  await state.writeStatus("east", {
+    phase: "Converged",
+    reason: "Converged",
+    message: "4 route reflectors, 160 BGP sessions",
+    updatedAt: NOW - 3_000,
+    nodes: 40,
+    reflectors: 4,
+  });
+  await state.writeStatus("north", {
+    phase: "Failing",
+    reason: "Unavailable",
+    message: "connect ECONNREFUSED",
+    updatedAt: NOW - 600_000,
+  });
+  await state.markDirty("north", { reason: "Retry" });
+  return state;
+}
+
+function open(state: FleetState, seen: string[] = []) {
+  return (url: string, prefix: string): Promise<StatusSource> => {
+    seen.push(`${url} ${prefix}`);
+    return Promise.resolve({ state, close: () => seen.push("closed") });
+  };
+}
+
+describe("rrctl status", () => {
+  it("prints the leader, watchers, queue, orphans and one row per cluster", async () => {
+    const seen: string[] = [];
+    const run = await runFakeCli(["status", "--redis-url", "redis://r:6379"], {
+      openFleetState: open(await makeFleet(), seen),
+    });
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe(
+      [
+        "Leader: applier-b (fencing epoch 7), shard map epoch 12",
+        "Watchers: 2 alive (w1, w2)",
+        "Dirty queue: 1 cluster(s)",
+        "Orphaned (watched by nobody): north",
+        "",
+        "CLUSTER  PHASE      REASON       NODES  REFLECTORS  WATCHER  UPDATED  MESSAGE",
+        "east     Converged  Converged       40           4  w1            3s  4 route reflectors, 160 BGP sessions",
+        "north    Failing    Unavailable                     -            10m  connect ECONNREFUSED",
+        "west     Unknown                                    w2",
+        "",
+      ].join("\n"),
+    );
+    expect(seen).toEqual(["redis://r:6379 rrfleet", "closed"]);
+  });
+
+  it("prints JSON with --output json, taking the URL and prefix from the environment", async () => {
+    const seen: string[] = [];
+    const run = await runFakeCli(["status", "--output", "json"], {
+      openFleetState: open(await makeFleet(), seen),
+      env: { REDIS_URL: "redis://env:6379", REDIS_PREFIX: "fleet-a" },
+    });
+
+    const report = JSON.parse(run.stdout) as FleetStatusReport;
+    expect(report.leader).toEqual({ holder: "applier-b", epoch: 7 });
+    expect(report.watchers).toEqual([{ id: "w1" }, { id: "w2", capacity: 2 }]);
+    expect(report.clusters.map((c) => [c.name, c.watcher, c.status?.phase])).toEqual([
+      ["east", "w1", "Converged"],
+      ["north", undefined, "Failing"],
+      ["west", "w2", undefined],
+    ]);
+    expect(seen[0]).toBe("redis://env:6379 fleet-a");
+  });
+
+  it("says plainly when no leader has published anything", async () => {
+    const run = await runFakeCli(["status", "--redis-url", "redis://r:6379"], {
+      openFleetState: open(createMemoryFleetState({ clock })),
+    });
+    expect(run.stdout).toContain("Leader: none has published a shard map");
+    expect(run.stdout).toContain("No clusters yet.");
+  });
+
+  const usage = [
+    { argv: ["status"], message: "--redis-url is required (or set REDIS_URL)" },
+    {
+      argv: ["status", "--redis-url", "http://x"],
+      message: '--redis-url must be a redis:// URL, got "http://x"',
+    },
+    {
+      argv: ["status", "--redis-url", "redis://x", "--output", "yaml"],
+      message: '--output must be text or json, got "yaml"',
+    },
+  ];
+  it.each(usage)("exits 2 naming the flag: $message", async ({ argv, message }) => {
+    const run = await runFakeCli(argv);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(`rrctl status: ${message}`);
+  });
+
+  it("exits 2 naming the URL when Redis cannot be reached", async () => {
+    const run = await runFakeCli(["status", "--redis-url", "redis://down:6379"], {
+      openFleetState: () => Promise.reject(new Error("connect ECONNREFUSED")),
+    });
+    expect(run).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "rrctl status: cannot reach Redis at redis://down:6379: connect ECONNREFUSED\n",
+    });
+  });
+});

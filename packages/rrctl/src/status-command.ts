@@ -1,0 +1,201 @@
+import type { FleetState, Member, PublishedShardMap, ClusterStatus } from "@rrfleet/fleet-state";
+import { compareStrings } from "@rrfleet/topology-core";
+import { CliError } from "./cli-error.js";
+import { formatTable } from "./format-table.js";
+import { parseCommandLine } from "./parse-command-line.js";
+
+/** The shared state `rrctl status` reads, and how to let go of it. */
+export interface StatusSource {
+  readonly state: Pick<FleetState, "readShardMap" | "readStatuses" | "listMembers" | "countDirty">;
+  close(): void;
+}
+
+/** What `rrctl status` needs from the outside world. */
+export interface StatusCommandIo {
+  /** Connects to the fleet's Redis; rejects when it cannot be reached. */
+  readonly openFleetState: (redisUrl: string, prefix: string) => Promise<StatusSource>;
+  /** The wall clock (ages in the table). */
+  readonly now: () => Date;
+  /** REDIS_URL and REDIS_PREFIX are the flags' defaults. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** `rrctl status --help`. */
+export const STATUS_USAGE = `Usage: rrctl status --redis-url URL [--redis-prefix PREFIX] [--output text|json]
+
+Shows a fleet's state as its applier leader and watchers keep it in Redis: who leads (and under
+which fencing epoch), the shard map, live watchers, the dirty queue, and each cluster's last
+status. Read-only; reads no cluster.
+
+Options:
+  --redis-url URL         the fleet's Redis (redis://host:port[/db]); default REDIS_URL
+  --redis-prefix PREFIX   key prefix (default: REDIS_PREFIX or rrfleet)
+  --output FORMAT         text (default) or json
+  -h, --help              show this help
+
+Exit status: 0 shown, 2 bad arguments or Redis unreachable, 1 internal error.
+`;
+
+/** Everything `rrctl status` prints, as JSON output carries it. */
+export interface FleetStatusReport {
+  readonly leader?: { readonly holder: string; readonly epoch: number };
+  readonly shardMapEpoch?: number;
+  readonly watchers: readonly { readonly id: string; readonly capacity?: number }[];
+  readonly dirtyClusters: number;
+  readonly clusters: readonly {
+    readonly name: string;
+    /** The watcher the shard map gives it; undefined: nobody watches it (an orphan). */
+    readonly watcher?: string;
+    readonly status?: ClusterStatus;
+  }[];
+}
+
+/**
+ * Runs `rrctl status` with the arguments after `status` and returns what to print. Throws
+ * {@link CliError} (`UsageError` for a bad flag, `ClusterError` when Redis cannot be read).
+ */
+export async function runStatusCommand(
+  args: readonly string[],
+  io: StatusCommandIo,
+): Promise<string> {
+  const { values } = parseCommandLine({
+    args: [...args],
+    options: {
+      "redis-url": { type: "string" },
+      "redis-prefix": { type: "string" },
+      output: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    tokens: true,
+    allowPositionals: false,
+  });
+  if (values.help === true) return STATUS_USAGE;
+  const env = io.env;
+  const redisUrl = values["redis-url"] ?? env["REDIS_URL"];
+  if (redisUrl === undefined || redisUrl === "") {
+    throw new CliError("UsageError", "--redis-url is required (or set REDIS_URL)");
+  }
+  if (!/^rediss?:\/\/\S+$/.test(redisUrl)) {
+    throw new CliError("UsageError", `--redis-url must be a redis:// URL, got "${redisUrl}"`);
+  }
+  const prefix = values["redis-prefix"] ?? env["REDIS_PREFIX"] ?? "rrfleet";
+  const output = values.output ?? "text";
+  if (output !== "text" && output !== "json") {
+    throw new CliError("UsageError", `--output must be text or json, got "${output}"`);
+  }
+  let source: StatusSource;
+  try {
+    source = await io.openFleetState(redisUrl, prefix);
+  } catch (err: unknown) {
+    throw new CliError(
+      "ClusterError",
+      `cannot reach Redis at ${redisUrl}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
+  try {
+    const now = io.now().getTime();
+    const report = await readReport(source.state, now);
+    return output === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, now);
+  } catch (err: unknown) {
+    throw new CliError(
+      "ClusterError",
+      `reading the fleet state from ${redisUrl}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  } finally {
+    source.close();
+  }
+}
+
+async function readReport(state: StatusSource["state"], now: number): Promise<FleetStatusReport> {
+  const [map, statuses, members, dirty]: [
+    PublishedShardMap | undefined,
+    Record<string, ClusterStatus>,
+    Member[],
+    number,
+  ] = await Promise.all([
+    state.readShardMap(),
+    state.readStatuses(),
+    state.listMembers(now),
+    state.countDirty(),
+  ]);
+  const names = [...new Set([...Object.keys(map?.assignments ?? {}), ...Object.keys(statuses)])];
+  names.sort(compareStrings);
+  return {
+    ...(map === undefined
+      ? {}
+      : { leader: { holder: map.publishedBy, epoch: map.leaderEpoch }, shardMapEpoch: map.epoch }),
+    watchers: members.map((m) => ({
+      id: m.watcherId,
+      ...(m.capacity === undefined ? {} : { capacity: m.capacity }),
+    })),
+    dirtyClusters: dirty,
+    clusters: names.map((name) => {
+      const watcher = map?.assignments[name];
+      const status = statuses[name];
+      return {
+        name,
+        ...(watcher === undefined ? {} : { watcher }),
+        ...(status === undefined ? {} : { status }),
+      };
+    }),
+  };
+}
+
+function formatReport(report: FleetStatusReport, now: number): string {
+  const lines: string[] = [];
+  lines.push(
+    report.leader === undefined
+      ? "Leader: none has published a shard map (no applier leads, or Redis was emptied)"
+      : `Leader: ${report.leader.holder} (fencing epoch ${report.leader.epoch}), shard map epoch ${report.shardMapEpoch ?? "?"}`,
+  );
+  lines.push(
+    `Watchers: ${report.watchers.length} alive${report.watchers.length === 0 ? "" : ` (${report.watchers.map((w) => w.id).join(", ")})`}`,
+  );
+  lines.push(`Dirty queue: ${report.dirtyClusters} cluster(s)`);
+  const orphans = report.clusters.filter((c) => c.watcher === undefined);
+  if (orphans.length > 0) {
+    lines.push(`Orphaned (watched by nobody): ${orphans.map((c) => c.name).join(", ")}`);
+  }
+  lines.push("");
+  if (report.clusters.length === 0) {
+    lines.push("No clusters yet.");
+  } else {
+    lines.push(
+      ...formatTable(
+        [
+          { header: "CLUSTER" },
+          { header: "PHASE" },
+          { header: "REASON" },
+          { header: "NODES", align: "right" },
+          { header: "REFLECTORS", align: "right" },
+          { header: "WATCHER" },
+          { header: "UPDATED", align: "right" },
+          { header: "MESSAGE" },
+        ],
+        report.clusters.map(({ name, watcher, status }) => [
+          name,
+          status?.phase ?? "Unknown",
+          status?.reason ?? "",
+          status?.nodes === undefined ? "" : String(status.nodes),
+          status?.reflectors === undefined ? "" : String(status.reflectors),
+          watcher ?? "-",
+          status === undefined ? "" : formatAge(now - status.updatedAt),
+          status?.message ?? "",
+        ]),
+      ),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** `4s`, `3m`, `2h`, `5d` ago. */
+function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7_200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3_600)}h`;
+  return `${Math.round(seconds / 86_400)}d`;
+}
