@@ -5,7 +5,7 @@
  * as a standby), 1 anything else.
  */
 import { connectCluster, createClusterRegistry } from "@rrfleet/kube";
-import { connectRedis, createRedisFleetState, systemClock } from "@rrfleet/fleet-state";
+import { connectRedisWhenReady, createRedisFleetState, systemClock } from "@rrfleet/fleet-state";
 import {
   createLogger,
   createMetricsRegistry,
@@ -50,7 +50,15 @@ async function main(): Promise<number> {
     serviceInstanceId: config.applierId,
     ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
   });
-  const redis = await connectUntilReady(config.redisUrl, logger, stop.signal);
+  const redis = await connectRedisWhenReady(config.redisUrl, {
+    signal: stop.signal,
+    onRetry: (err, attempt, retryInMs) => {
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err), attempt, retryInMs },
+        "Redis is not reachable yet; retrying",
+      );
+    },
+  });
   if (redis === undefined) {
     await tracing.shutdown();
     return 0;
@@ -124,30 +132,6 @@ async function main(): Promise<number> {
     logger.info({}, "rrfleet-applier stopped");
     logger.flush();
   }
-}
-
-/**
- * Connects to Redis, retrying with capped backoff while it is not there yet (compose and
- * Kubernetes start services in any order). Resolves undefined when stopped first.
- */
-async function connectUntilReady(
-  url: string,
-  logger: { warn(fields: object, message: string): void },
-  signal: AbortSignal,
-): Promise<Awaited<ReturnType<typeof connectRedis>> | undefined> {
-  for (let attempt = 1; !signal.aborted; attempt++) {
-    try {
-      return await connectRedis(url);
-    } catch (err: unknown) {
-      const retryInMs = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
-      logger.warn(
-        { err: err instanceof Error ? err.message : String(err), attempt, retryInMs },
-        "Redis is not reachable yet; retrying",
-      );
-      await systemClock.sleep(retryInMs, signal).catch(() => undefined);
-    }
-  }
-  return undefined;
 }
 
 process.exitCode = await main();

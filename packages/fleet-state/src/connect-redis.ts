@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import { systemClock } from "./clock.js";
 import { FleetStateError } from "./fleet-state-error.js";
 
 /** Options of {@link connectRedis}. */
@@ -61,4 +62,29 @@ export async function connectRedis(url: string, options: ConnectRedisOptions = {
 /** The URL without its password, for messages. */
 function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+}
+
+/**
+ * {@link connectRedis}, retried with capped backoff (1 s doubling to 30 s) while Redis is not
+ * there yet: compose and Kubernetes start services in any order. Resolves undefined when
+ * `signal` aborts first. Rejects only on an invalid URL.
+ */
+export async function connectRedisWhenReady(
+  url: string,
+  options: {
+    readonly signal: AbortSignal;
+    readonly onRetry?: (err: unknown, attempt: number, retryInMs: number) => void;
+  },
+): Promise<Redis | undefined> {
+  for (let attempt = 1; !options.signal.aborted; attempt++) {
+    try {
+      return await connectRedis(url);
+    } catch (err: unknown) {
+      if (err instanceof FleetStateError && err.code === "Invalid") throw err;
+      const retryInMs = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+      options.onRetry?.(err, attempt, retryInMs);
+      await systemClock.sleep(retryInMs, options.signal).catch(() => undefined);
+    }
+  }
+  return undefined;
 }

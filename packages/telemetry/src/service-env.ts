@@ -3,6 +3,8 @@
  * LISTEN_ADDRESS, LOG_LEVEL, OTEL_EXPORTER_OTLP_ENDPOINT, booleans and durations alike and
  * reports problems alike: `VARIABLE: message`, one line each.
  */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { z } from "zod";
 import { LOG_LEVELS } from "./create-logger.js";
 
@@ -60,4 +62,89 @@ export function formatEnvIssues(error: z.ZodError): string {
       return `${variable === "" ? "environment" : variable}: ${message}`;
     })
     .join("\n");
+}
+
+/**
+ * The variables every fleet service reads alike (Redis, where clusters are registered, the
+ * heartbeat period, telemetry). Spread into a service's own `z.object({...})`.
+ */
+export function fleetServiceEnvShape(defaults: {
+  readonly listenPort: number;
+  readonly serviceName: string;
+}) {
+  return {
+    REDIS_URL: z
+      .string({ error: "is required (redis://host:port)" })
+      .regex(/^rediss?:\/\/\S+$/, { error: "must be a redis:// or rediss:// URL" }),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, { error: "must be 1-64 characters without { or }" })
+      .default("rrfleet"),
+    FLEET_FILE: z.string().min(1).optional(),
+    SECRETS_NAMESPACE: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: "must be a namespace name" })
+      .optional(),
+    HEARTBEAT_SECONDS: positiveSecondsSchema.default(10),
+    LISTEN_ADDRESS: listenAddressSchema.default({ host: "0.0.0.0", port: defaults.listenPort }),
+    LOG_LEVEL: logLevelSchema.default("info"),
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpointSchema.optional(),
+    OTEL_SERVICE_NAME: z.string().min(1).default(defaults.serviceName),
+  };
+}
+
+/** The variable names of {@link fleetServiceEnvShape}, plus KUBECONFIG (the control cluster's Secrets). */
+export const FLEET_SERVICE_ENV_VARS = [
+  "REDIS_URL",
+  "REDIS_PREFIX",
+  "FLEET_FILE",
+  "SECRETS_NAMESPACE",
+  "KUBECONFIG",
+  "HEARTBEAT_SECONDS",
+  "LISTEN_ADDRESS",
+  "LOG_LEVEL",
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_SERVICE_NAME",
+] as const;
+
+/** What a service's config parser returns. */
+export type ServiceConfigParse<T> =
+  { readonly ok: true; readonly config: T } | { readonly ok: false; readonly message: string };
+
+/**
+ * Parses the variables `names` of `env` with `schema` (unset and empty are the same) and checks
+ * that a cluster source is set; every problem comes back as one `VARIABLE: message` line, all
+ * at once. Never throws.
+ */
+export function parseServiceEnv<S extends z.ZodType>(
+  env: Readonly<Record<string, string | undefined>>,
+  names: readonly string[],
+  schema: S,
+):
+  | { readonly ok: true; readonly env: z.output<S> }
+  | { readonly ok: false; readonly message: string } {
+  const present = Object.fromEntries(
+    names.flatMap((name) => {
+      const value = env[name];
+      return value === undefined || value === "" ? [] : [[name, value]];
+    }),
+  );
+  const parsed = schema.safeParse(present);
+  // Checked apart from the schema so it is reported with the other problems, not after them.
+  const noClusters =
+    present["FLEET_FILE"] === undefined && present["SECRETS_NAMESPACE"] === undefined
+      ? [
+          "FLEET_FILE: set FLEET_FILE or SECRETS_NAMESPACE (or both): the service needs its clusters",
+        ]
+      : [];
+  if (!parsed.success || noClusters.length > 0) {
+    const issues = parsed.success ? [] : [formatEnvIssues(parsed.error)];
+    return { ok: false, message: [...issues, ...noClusters].join("\n") };
+  }
+  return { ok: true, env: parsed.data };
+}
+
+/** A process-unique default id: `<hostname>-<6 random hex>`. */
+export function defaultInstanceId(): string {
+  return `${hostname()}-${randomBytes(3).toString("hex")}`;
 }

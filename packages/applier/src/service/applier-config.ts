@@ -3,17 +3,16 @@
  * docker-compose and Kubernetes). Every problem names its variable, and all of them are
  * reported at once, before anything is connected.
  */
-import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { checkLeaseTiming, type LeaseTiming } from "@rrfleet/topology-core";
 import {
+  FLEET_SERVICE_ENV_VARS,
   type LogLevel,
+  type ServiceConfigParse,
   booleanEnvSchema,
-  formatEnvIssues,
-  listenAddressSchema,
-  logLevelSchema,
-  otlpEndpointSchema,
+  defaultInstanceId,
+  fleetServiceEnvShape,
+  parseServiceEnv,
   positiveSecondsSchema,
 } from "@rrfleet/telemetry";
 
@@ -42,13 +41,8 @@ export interface ApplierConfig {
 
 /** Every variable the applier reads (the docker-compose test checks against it). */
 export const APPLIER_ENV_VARS = [
+  ...FLEET_SERVICE_ENV_VARS,
   "APPLIER_ID",
-  "REDIS_URL",
-  "REDIS_PREFIX",
-  "FLEET_FILE",
-  "SECRETS_NAMESPACE",
-  "KUBECONFIG",
-  "HEARTBEAT_SECONDS",
   "LEASE_SECONDS",
   "RENEW_DEADLINE_SECONDS",
   "RETRY_PERIOD_SECONDS",
@@ -62,10 +56,6 @@ export const APPLIER_ENV_VARS = [
   "RESYNC_SECONDS",
   "MAX_PARALLEL_CLUSTERS",
   "DRY_RUN",
-  "LISTEN_ADDRESS",
-  "LOG_LEVEL",
-  "OTEL_EXPORTER_OTLP_ENDPOINT",
-  "OTEL_SERVICE_NAME",
 ] as const;
 
 const count = (fallback: number, min: number) =>
@@ -85,25 +75,13 @@ const rate = (fallback: number) => positiveSecondsSchema.default(fallback);
 
 const schema = z
   .object({
+    ...fleetServiceEnvShape({ listenPort: 9465, serviceName: "rrfleet-applier" }),
     APPLIER_ID: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, {
         error: "must be 1-253 letters, digits, '.', '_' or '-'",
       })
       .optional(),
-    REDIS_URL: z
-      .string({ error: "is required (redis://host:port)" })
-      .regex(/^rediss?:\/\/[^\s]+$/, { error: "must be a redis:// or rediss:// URL" }),
-    REDIS_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9._:-]{1,64}$/, { error: "must be 1-64 characters without { or }" })
-      .default("rrfleet"),
-    FLEET_FILE: z.string().min(1).optional(),
-    SECRETS_NAMESPACE: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: "must be a namespace name" })
-      .optional(),
-    HEARTBEAT_SECONDS: positiveSecondsSchema.default(10),
     LEASE_SECONDS: positiveSecondsSchema.default(15),
     RENEW_DEADLINE_SECONDS: positiveSecondsSchema.default(10),
     RETRY_PERIOD_SECONDS: positiveSecondsSchema.default(2),
@@ -119,10 +97,6 @@ const schema = z
     RESYNC_SECONDS: positiveSecondsSchema.default(300),
     MAX_PARALLEL_CLUSTERS: count(8, 1),
     DRY_RUN: booleanEnvSchema.default(false),
-    LISTEN_ADDRESS: listenAddressSchema.default({ host: "0.0.0.0", port: 9465 }),
-    LOG_LEVEL: logLevelSchema.default("info"),
-    OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpointSchema.optional(),
-    OTEL_SERVICE_NAME: z.string().min(1).default("rrfleet-applier"),
   })
   .superRefine((env, ctx) => {
     const timing = toLeaseTiming(env);
@@ -150,41 +124,20 @@ function toLeaseTiming(env: {
   };
 }
 
-/** What {@link parseApplierConfig} returns. */
-export type ApplierConfigParse =
-  | { readonly ok: true; readonly config: ApplierConfig }
-  | { readonly ok: false; readonly message: string };
-
 /**
  * Reads the configuration from `env` (process.env in production). Unset and empty variables
  * are the same. Never throws: problems come back as one `VARIABLE: message` line each.
  */
 export function parseApplierConfig(
   env: Readonly<Record<string, string | undefined>>,
-): ApplierConfigParse {
-  const present = Object.fromEntries(
-    APPLIER_ENV_VARS.flatMap((name) => {
-      const value = env[name];
-      return value === undefined || value === "" ? [] : [[name, value]];
-    }),
-  );
-  const parsed = schema.safeParse(present);
-  // Checked apart from the schema so it is reported with the other problems, not after them.
-  const noClusters =
-    present["FLEET_FILE"] === undefined && present["SECRETS_NAMESPACE"] === undefined
-      ? [
-          "FLEET_FILE: set FLEET_FILE or SECRETS_NAMESPACE (or both): the applier needs its clusters",
-        ]
-      : [];
-  if (!parsed.success || noClusters.length > 0) {
-    const issues = parsed.success ? [] : [formatEnvIssues(parsed.error)];
-    return { ok: false, message: [...issues, ...noClusters].join("\n") };
-  }
-  const e = parsed.data;
+): ServiceConfigParse<ApplierConfig> {
+  const parsed = parseServiceEnv(env, APPLIER_ENV_VARS, schema);
+  if (!parsed.ok) return parsed;
+  const e = parsed.env;
   return {
     ok: true,
     config: {
-      applierId: e.APPLIER_ID ?? `${hostname()}-${randomBytes(3).toString("hex")}`,
+      applierId: e.APPLIER_ID ?? defaultInstanceId(),
       redisUrl: e.REDIS_URL,
       redisPrefix: e.REDIS_PREFIX,
       ...(e.FLEET_FILE === undefined ? {} : { fleetFile: e.FLEET_FILE }),

@@ -1,0 +1,218 @@
+import { trace } from "@opentelemetry/api";
+import { createMemoryFleetState, systemClock, type FleetState } from "@rrfleet/fleet-state";
+import { startTracing, traceparentOf } from "@rrfleet/telemetry";
+import type { ClusterSnapshot } from "@rrfleet/topology-core";
+import { makeCluster, makeNodes } from "@rrfleet/topology-core/testing";
+import { Registry } from "prom-client";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  createWatcher,
+  type ClusterWatchHandle,
+  type WatchableCluster,
+  type Watcher,
+} from "./create-watcher.js";
+import { createWatcherMetrics } from "./watcher-metrics.js";
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const HEARTBEAT_MS = 100;
+
+/** An in-memory cluster watch whose state the test changes. */
+interface FakeWatch extends ClusterWatchHandle {
+  change(): void;
+  stopped: boolean;
+}
+
+function makeFakeWatch(nodes = 5): FakeWatch {
+  let state: ClusterSnapshot = makeCluster(makeNodes(nodes));
+  const listeners = new Set<() => void>();
+  const watch: FakeWatch = {
+    stopped: false,
+    snapshot: () => state,
+    isSynced: () => true,
+    waitForSync: () => Promise.resolve(),
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stop: () => {
+      watch.stopped = true;
+      return Promise.resolve();
+    },
+    change: () => {
+      state = makeCluster(makeNodes(state.nodes.length + 1));
+      for (const listener of listeners) listener();
+    },
+  };
+  return watch;
+}
+
+interface Harness {
+  readonly state: FleetState;
+  readonly watches: Map<string, FakeWatch[]>;
+  clusters: WatchableCluster[];
+  readonly watcher: Watcher;
+  readonly stop: () => Promise<void>;
+}
+
+const running: Harness[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((h) => h.stop()));
+});
+
+function startHarness(
+  clusters: WatchableCluster[],
+  options: { state?: FleetState; tracer?: ReturnType<typeof trace.getTracer> } = {},
+): Harness {
+  const state = options.state ?? createMemoryFleetState({ clock: systemClock });
+  const watches = new Map<string, FakeWatch[]>();
+  const harness: Harness = {
+    state,
+    watches,
+    clusters,
+    watcher: createWatcher({
+      watcherId: "w1",
+      state,
+      clusters: () => harness.clusters,
+      startWatch: (cluster) => {
+        const watch = makeFakeWatch();
+        watches.set(cluster.name, [...(watches.get(cluster.name) ?? []), watch]);
+        return Promise.resolve(watch);
+      },
+      heartbeatMs: HEARTBEAT_MS,
+      tickMs: 10,
+      publishIntervalMs: 20,
+      clock: systemClock,
+      logger: silent,
+      metrics: createWatcherMetrics(new Registry()),
+      tracer: options.tracer ?? trace.getTracer("test"),
+    }),
+    stop: async () => {
+      abort.abort();
+      await done;
+    },
+  };
+  const abort = new AbortController();
+  const done = harness.watcher.run(abort.signal);
+  running.push(harness);
+  return harness;
+}
+
+async function waitUntil(condition: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 2_000; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error("condition not reached in 20 s");
+}
+
+async function publishMap(state: FleetState, epoch: number, assignments: Record<string, string>) {
+  const lease = await state.acquireOrRenew("leader", 60_000);
+  await state.publishShardMap({ epoch, assignments }, { holder: "leader", epoch: lease.epoch });
+}
+
+const east = { name: "east", fingerprint: "f1" };
+const west = { name: "west", fingerprint: "f1" };
+
+describe("createWatcher", () => {
+  it("heartbeats, and watches and publishes exactly the clusters the shard map gives it", async () => {
+    const h = startHarness([east, west]);
+    await publishMap(h.state, 1, { east: "w1", west: "w2" });
+
+    await waitUntil(async () => (await h.state.readSnapshot("east")) !== undefined);
+
+    expect((await h.state.listMembers(Date.now())).map((m) => m.watcherId)).toEqual(["w1"]);
+    expect([...h.watches.keys()]).toEqual(["east"]);
+    expect(await h.state.readSnapshot("west")).toBeUndefined();
+    expect((await h.state.readSnapshot("east"))?.meta.watcher).toBe("w1");
+    expect(h.watcher.status().shardMapEpoch).toBe(1);
+  });
+
+  it("publishes a burst of changes as few snapshots carrying the traceparent of its observe span", async () => {
+    const ended: { name: string; traceparent: string }[] = [];
+    const tracing = startTracing({
+      serviceName: "test",
+      spanProcessors: [
+        {
+          onStart: () => undefined,
+          onEnd: (span) => {
+            ended.push({ name: span.name, traceparent: traceparentOf(span as never) });
+          },
+          forceFlush: () => Promise.resolve(),
+          shutdown: () => Promise.resolve(),
+        },
+      ],
+    });
+    try {
+      const h = startHarness([east], { tracer: tracing.tracer });
+      await publishMap(h.state, 1, { east: "w1" });
+      await waitUntil(async () => (await h.state.readSnapshot("east")) !== undefined);
+      for (const entry of await h.state.takeDirty(10)) await h.state.ackDirty(entry);
+
+      const watch = h.watches.get("east")?.[0];
+      for (let i = 0; i < 5; i++) watch?.change();
+      await waitUntil(
+        async () => (await h.state.readSnapshot("east"))?.snapshot.nodes.length === 10,
+      );
+
+      const stored = await h.state.readSnapshot("east");
+      const observed = ended.filter((s) => s.name === "watcher.observe");
+      expect(observed.length).toBeGreaterThanOrEqual(1);
+      expect(observed.length).toBeLessThan(5);
+      expect(observed.map((s) => s.traceparent)).toContain(stored?.meta.traceparent);
+      const [entry] = await h.state.takeDirty(10);
+      expect(entry?.traceparent).toBe(stored?.meta.traceparent);
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
+  it("keeps a cluster the map moved away for one heartbeat period, then stops its watch", async () => {
+    const h = startHarness([east]);
+    await publishMap(h.state, 1, { east: "w1" });
+    await waitUntil(() => h.watches.get("east")?.length === 1);
+    const watch = h.watches.get("east")?.[0];
+
+    await publishMap(h.state, 2, { east: "w2" });
+    await waitUntil(() => h.watcher.status().clusters[0]?.releasingUntil !== undefined);
+    expect(watch?.stopped).toBe(false);
+
+    await waitUntil(() => watch?.stopped === true);
+    expect(h.watcher.status().clusters).toEqual([]);
+  });
+
+  it("ignores a shard map older than the one it applied", async () => {
+    const h = startHarness([east]);
+    await publishMap(h.state, 5, { east: "w1" });
+    await waitUntil(() => h.watches.get("east")?.length === 1);
+
+    await publishMap(h.state, 4, { east: "w2" });
+    await new Promise((resolve) => setTimeout(resolve, 3 * HEARTBEAT_MS));
+
+    expect(h.watches.get("east")?.[0]?.stopped).toBe(false);
+    expect(h.watcher.status().clusters[0]?.releasingUntil).toBeUndefined();
+  });
+
+  it("stops at once a cluster removed from the registry, and restarts one whose definition changed", async () => {
+    const h = startHarness([east, west]);
+    await publishMap(h.state, 1, { east: "w1", west: "w1" });
+    await waitUntil(() => h.watches.size === 2);
+
+    h.clusters = [{ name: "east", fingerprint: "f2" }];
+    await waitUntil(() => h.watches.get("east")?.length === 2);
+
+    expect(h.watches.get("west")?.[0]?.stopped).toBe(true);
+    expect(h.watches.get("east")?.[0]?.stopped).toBe(true);
+    expect(h.watches.get("east")?.[1]?.stopped).toBe(false);
+  });
+
+  it("stops every watch and leaves the membership when stopped", async () => {
+    const h = startHarness([east]);
+    await publishMap(h.state, 1, { east: "w1" });
+    await waitUntil(() => h.watches.get("east")?.length === 1);
+
+    await h.stop();
+
+    expect(h.watches.get("east")?.[0]?.stopped).toBe(true);
+    expect(await h.state.listMembers(Date.now())).toEqual([]);
+  });
+});
