@@ -31,6 +31,8 @@ async function runRrctl(argv: readonly string[]) {
     readCluster: readLiveCluster,
     now: () => new Date(NOW),
     runController: () => Promise.reject(new Error("rrctl plan must not start the controller")),
+    openFleetState: () => Promise.reject(new Error("rrctl plan must not read the fleet state")),
+    env: {},
   };
   const code = await runCli(argv, io);
   return { code, stdout, stderr };

@@ -45,6 +45,8 @@ export interface StartApiServerOptions {
   readonly adminToken: string;
   /** Default 120,000 ms (a cold start on a busy 2-core machine takes 3-15 s). */
   readonly readyTimeoutMs?: number;
+  /** Write a JSON audit log here with this policy file (both or neither). */
+  readonly audit?: { readonly logFile: string; readonly policyFile: string };
 }
 
 const BIND_ATTEMPTS = 10;
@@ -156,6 +158,14 @@ function apiServerArgs(options: StartApiServerOptions, port: number): string[] {
     // `kubernetes` Service endpoints it maintains are of no use without a pod network.
     "--endpoint-reconciler-type=none",
     "--profiling=false",
+    ...(options.audit === undefined
+      ? []
+      : [
+          `--audit-policy-file=${options.audit.policyFile}`,
+          `--audit-log-path=${options.audit.logFile}`,
+          "--audit-log-format=json",
+          "--audit-log-mode=blocking",
+        ]),
   ];
 }
 

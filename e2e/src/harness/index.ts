@@ -24,3 +24,7 @@ export * from "./rrctl-run-process.js";
 export * from "./fake-calico-node.js";
 export * from "./tcp-proxy.js";
 export * from "./compact-etcd.js";
+export * from "./audit-log.js";
+export * from "./fleet-service-process.js";
+export * from "./redis-process.js";
+export * from "./fleet-file.js";

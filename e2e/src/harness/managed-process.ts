@@ -34,6 +34,8 @@ export interface ManagedProcessOptions {
   /** Both stdout and stderr are appended here (directly by the child, never through Node). */
   readonly logFile: string;
   readonly cwd?: string;
+  /** The child's environment; default this process's. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -49,6 +51,7 @@ export async function startManagedProcess(options: ManagedProcessOptions): Promi
     child = spawn(options.command, options.args, {
       stdio: ["ignore", fd, fd],
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.env === undefined ? {} : { env: options.env }),
     });
   } finally {
     closeSync(fd);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { CalicoApiVersion } from "@rrfleet/topology-core";
 import { startApiServer, type ApiServerProcess } from "./apiserver-process.js";
+import { AUDIT_POLICY_YAML } from "./audit-log.js";
 import { createCertificates } from "./certificates.js";
 import { ensureBinaries, type Binaries } from "./ensure-binaries.js";
 import { installCalicoCrds } from "./install-calico-crds.js";
@@ -33,6 +34,11 @@ export interface TestClusterOptions {
   readonly calico?: CalicoApiVersion | "none";
   /** Default {@link ensureBinaries}() (builds missing binaries). */
   readonly binaries?: Binaries;
+  /**
+   * Record every write to nodes, BGPPeers and BGPConfigurations in a JSON audit log
+   * (`auditLogFile`; read it with `readAuditedWrites`). Default false.
+   */
+  readonly auditLog?: boolean;
   /** Receives the one version line printed at startup. Default `console.log`. */
   readonly log?: (line: string) => void;
 }
@@ -61,6 +67,8 @@ export interface TestCluster {
   readonly kubeApiserverVersion: string;
   readonly etcdVersion: string;
   readonly apiServerLogFile: string;
+  /** The API server's audit log, when `auditLog` was asked for. */
+  readonly auditLogFile?: string;
   /** The temp dir holding certificates, token file, kubeconfig and logs (removed by `stop()`). */
   readonly dir: string;
   readonly timings: StartupTimings;
@@ -133,6 +141,11 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       writeFile(tokenFile, renderTokenFile([admin, ...users]), { mode: 0o600 });
     await writeTokenFile();
 
+    const audit =
+      options.auditLog === true
+        ? { logFile: join(dir, "audit.log"), policyFile: join(dir, "audit-policy.yaml") }
+        : undefined;
+    if (audit !== undefined) await writeFile(audit.policyFile, AUDIT_POLICY_YAML);
     const apiServer: ApiServerProcess = await startApiServer({
       binary: binaries.kubeApiserver,
       dir,
@@ -141,6 +154,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       certificates,
       tokenFile,
       adminToken: admin.token,
+      ...(audit === undefined ? {} : { audit }),
     });
     cleanups.push(() => apiServer.stop());
     const apiServerReady = performance.now();
@@ -187,6 +201,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       kubeApiserverVersion: binaries.kubeApiserverVersion,
       etcdVersion: binaries.etcdVersion,
       apiServerLogFile: apiServer.logFile,
+      ...(audit === undefined ? {} : { auditLogFile: audit.logFile }),
       dir,
       timings: {
         etcdMs: Math.round(etcdReady - started),

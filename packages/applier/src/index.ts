@@ -12,3 +12,4 @@ export * from "./fleet/shared-token-bucket.js";
 export * from "./fleet/snapshot-cluster-view.js";
 export * from "./record-outcome-metrics.js";
 export * from "./retry-policy.js";
+export * from "./service/applier-config.js";

@@ -2,7 +2,7 @@
 export interface HeartbeatOptions {
   /** Relative weight for shard assignment (for example, nodes it can watch); default unset. */
   readonly capacity?: number;
-  /** How long this heartbeat keeps the watcher listed, milliseconds (3 × the beat interval). */
+  /** How long this heartbeat keeps the watcher listed, milliseconds (a few beat intervals: the watcher uses 2.5). */
   readonly ttlMs: number;
 }
 

@@ -52,7 +52,7 @@ export interface WatcherDeps {
   readonly heartbeatMs: number;
   /** Relative capacity for shard assignment; default unset (1). */
   readonly capacity?: number;
-  /** Shard-map poll period; default min(1,000 ms, heartbeat). */
+  /** Shard-map poll period; default a quarter heartbeat, at most 1,000 ms. */
   readonly tickMs?: number;
   /** Minimum time between two publishes of one cluster; default 100 ms. */
   readonly publishIntervalMs?: number;
@@ -102,10 +102,17 @@ interface Watched {
   timer: NodeJS.Timeout | undefined;
 }
 
+/**
+ * A watcher is listed for 2.5 heartbeat periods after each beat: gone after two missed beats and
+ * a half. With the leader and the watchers polling every quarter period, a dead watcher's
+ * clusters are watched again within 3 periods of its death (the fleet's promise).
+ */
+export const MEMBERSHIP_TTL_BEATS = 2.5;
+
 /** Creates the watcher (see the module comment). */
 export function createWatcher(deps: WatcherDeps): Watcher {
   const { state, clock, logger, metrics, watcherId } = deps;
-  const tickMs = deps.tickMs ?? Math.min(1_000, deps.heartbeatMs);
+  const tickMs = deps.tickMs ?? Math.min(1_000, deps.heartbeatMs / 4);
   const publishIntervalMs = deps.publishIntervalMs ?? 100;
   const watched = new Map<string, Watched>();
   /** Clusters whose watch is being started: not started twice. */
@@ -244,7 +251,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     lastBeatTriedAt = clock.now();
     try {
       await state.heartbeat(watcherId, {
-        ttlMs: 3 * deps.heartbeatMs,
+        ttlMs: MEMBERSHIP_TTL_BEATS * deps.heartbeatMs,
         ...(deps.capacity === undefined ? {} : { capacity: deps.capacity }),
       });
       lastHeartbeatAt = clock.now();

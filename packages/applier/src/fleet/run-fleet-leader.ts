@@ -138,15 +138,23 @@ export async function runFleetLeader(
   );
 
   const worker = createClusterWorker(deps, leadership, finish);
+  const orphanLog = { last: "" };
   const logFailure =
     (what: string) =>
     (err: unknown): void => {
       logger.warn({ err: errorMessage(err) }, `${what} failed; trying again next period`);
     };
   const loops = [
-    every(clock, deps.settings.heartbeatMs, stopSignal, () => publishShardMap(deps, leadership), {
-      onError: logFailure("publishing the shard map"),
-    }),
+    // A quarter heartbeat: a dead watcher's clusters move soon after its membership expires.
+    every(
+      clock,
+      deps.settings.heartbeatMs / 4,
+      stopSignal,
+      () => publishShardMap(deps, leadership, orphanLog),
+      {
+        onError: logFailure("publishing the shard map"),
+      },
+    ),
     every(
       clock,
       deps.settings.heartbeatMs,
@@ -201,7 +209,12 @@ export function highestEpochIn(snapshot: ClusterSnapshot): number {
   return highest;
 }
 
-async function publishShardMap(deps: FleetLeaderDeps, leadership: Leadership): Promise<void> {
+async function publishShardMap(
+  deps: FleetLeaderDeps,
+  leadership: Leadership,
+  /** The orphans logged last: each change is logged once, not every period. */
+  orphanLog: { last: string },
+): Promise<void> {
   const { state, clock, logger, fleetMetrics } = deps;
   const [members, previous, statuses] = await Promise.all([
     state.listMembers(clock.now()),
@@ -222,12 +235,14 @@ async function publishShardMap(deps: FleetLeaderDeps, leadership: Leadership): P
   });
   fleetMetrics.watchersAlive.set(members.length);
   fleetMetrics.orphanedClusters.set(result.orphans.length);
-  if (result.orphans.length > 0) {
+  const orphans = result.orphans.join(",");
+  if (orphans !== orphanLog.last && result.orphans.length > 0) {
     logger.error(
       { orphans: result.orphans.slice(0, 20), count: result.orphans.length },
       "clusters owned by no watcher: no live watchers",
     );
   }
+  orphanLog.last = orphans;
   for (const decision of result.decisions) {
     if (decision.kind === "assign" || decision.kind === "overload") {
       logger.info({ decision: decision.kind, reason: decision.reason }, decision.message);
