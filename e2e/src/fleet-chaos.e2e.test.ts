@@ -23,6 +23,7 @@ import {
   createNodeFactory,
   readAuditedWrites,
   startFleetService,
+  startOtlpReceiver,
   startRouteObserver,
   startTestFleet,
   startTestRedis,
@@ -32,6 +33,7 @@ import {
   type AuditedWrite,
   type FleetServiceProcess,
   type NodeFactory,
+  type OtlpReceiver,
   type RouteObserver,
   type TestCluster,
   type TestFleet,
@@ -54,6 +56,8 @@ const COMMON_ENV = {
   HEARTBEAT_SECONDS: String(HEARTBEAT_S),
   LOG_LEVEL: "info",
 };
+/** Spans are exported every 5 s by default; a test waits up to this long for them. */
+const SPAN_EXPORT_WAIT_MS = 20_000;
 const APPLIER_ENV = {
   ...COMMON_ENV,
   LEASE_SECONDS: String(LEASE_S),
@@ -85,6 +89,7 @@ describe("fleet mode under chaos", () => {
   let fleet: TestFleet;
   let dir: string;
   let redis: TestRedis;
+  let otlp: OtlpReceiver;
   /** Undo steps of what beforeAll started, run in reverse by afterAll. */
   const cleanups: (() => Promise<void>)[] = [];
   let state: FleetState;
@@ -120,7 +125,12 @@ describe("fleet mode under chaos", () => {
       kind: "applier",
       id: user,
       dir,
-      env: { ...APPLIER_ENV, REDIS_URL: redis.url, FLEET_FILE: await fleetFileFor(user) },
+      env: {
+        ...APPLIER_ENV,
+        REDIS_URL: redis.url,
+        FLEET_FILE: await fleetFileFor(user),
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      },
     });
     const incarnation: Incarnation = { process, user };
     incarnations.push(incarnation);
@@ -141,6 +151,7 @@ describe("fleet mode under chaos", () => {
         ...COMMON_ENV,
         REDIS_URL: redis.url,
         FLEET_FILE: await fleetFileFor(WATCHER_USER.name),
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       },
     });
     watchers.push(process);
@@ -294,6 +305,8 @@ describe("fleet mode under chaos", () => {
     }
     redis = await startTestRedis(dir);
     cleanups.push(() => redis.stop());
+    otlp = await startOtlpReceiver();
+    cleanups.push(() => otlp.stop());
     for (let i = 0; i < 3; i++) await startWatcher();
     await startApplier();
     await startApplier();
@@ -320,6 +333,28 @@ describe("fleet mode under chaos", () => {
     const writes = (await Promise.all(CLUSTERS.map((name) => acceptedWrites(name)))).flat();
     expect(writes.length).toBeGreaterThan(CLUSTERS.length * NODES_PER_CLUSTER);
     expect(writes.filter((w) => w.verb !== "delete" && w.epoch === undefined)).toEqual([]);
+    // One trace from a node event to the writes: watcher.observe → (Redis) → applier.reconcile → applier.write.
+    const linked = await waitFor(
+      () => {
+        const spans = otlp.spans();
+        const observed = new Set(
+          spans.filter((s) => s.name === "watcher.observe").map((s) => s.spanId),
+        );
+        const reconciles = spans.filter(
+          (s) => s.name === "applier.reconcile" && observed.has(s.parentSpanId ?? ""),
+        );
+        const writes = spans.filter(
+          (s) =>
+            s.name === "applier.write" &&
+            reconciles.some((r) => r.spanId === s.parentSpanId && r.traceId === s.traceId),
+        );
+        return Promise.resolve(writes.length > 0 ? { reconciles, writes } : undefined);
+      },
+      { description: "a trace from a watcher's change to a write", timeoutMs: SPAN_EXPORT_WAIT_MS },
+    );
+    console.log(
+      `chaos: traces: ${linked.writes.length} writes in traces that start at a watcher's observed change`,
+    );
 
     const churnLost = routesLost();
     for (const name of ["east", "west"]) {

@@ -28,3 +28,4 @@ export * from "./audit-log.js";
 export * from "./fleet-service-process.js";
 export * from "./redis-process.js";
 export * from "./fleet-file.js";
+export * from "./otlp-receiver.js";

@@ -4,13 +4,14 @@
  * Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad configuration, 3 leadership lost (restart me
  * as a standby), 1 anything else.
  */
-import { connectCluster, createClusterRegistry } from "@rrfleet/kube";
+import { openClusterRegistry } from "@rrfleet/kube";
 import { connectRedisWhenReady, createRedisFleetState, systemClock } from "@rrfleet/fleet-state";
 import {
   createLogger,
   createMetricsRegistry,
   startTelemetryServer,
   startTracing,
+  stopOnSignals,
 } from "@rrfleet/telemetry";
 import { createApplierMetrics } from "./metrics.js";
 import { createFleetApplierMetrics } from "./fleet/fleet-metrics.js";
@@ -30,19 +31,10 @@ async function main(): Promise<number> {
   const logger = createLogger({ service: "rrfleet-applier", level: config.logLevel }).child({
     applier: config.applierId,
   });
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (name: string): void => {
-    signals += 1;
-    if (signals > 1) process.exit(1);
-    logger.info({ signal: name }, "stopping: releasing the lease and finishing");
-    stop.abort();
-  };
-  process.on("SIGTERM", () => {
-    onSignal("SIGTERM");
-  });
-  process.on("SIGINT", () => {
-    onSignal("SIGINT");
+  const stopSignal = stopOnSignals({
+    onFirst: (signal) => {
+      logger.info({ signal }, "stopping: releasing the lease and finishing");
+    },
   });
 
   const tracing = startTracing({
@@ -51,24 +43,17 @@ async function main(): Promise<number> {
     ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
   });
   const redis = await connectRedisWhenReady(config.redisUrl, {
-    signal: stop.signal,
-    onRetry: (err, attempt, retryInMs) => {
-      logger.warn(
-        { err: err instanceof Error ? err.message : String(err), attempt, retryInMs },
-        "Redis is not reachable yet; retrying",
-      );
-    },
+    signal: stopSignal,
+    logger,
   });
   if (redis === undefined) {
     await tracing.shutdown();
     return 0;
   }
   const state = createRedisFleetState(redis, { prefix: config.redisPrefix });
-  const registry = createClusterRegistry({
+  const registry = openClusterRegistry({
     ...(config.fleetFile === undefined ? {} : { fleetFile: config.fleetFile }),
-    ...(config.secretsNamespace === undefined
-      ? {}
-      : { secrets: { connection: connectCluster({}), namespace: config.secretsNamespace } }),
+    ...(config.secretsNamespace === undefined ? {} : { secretsNamespace: config.secretsNamespace }),
     logger: logger.child({ component: "registry" }),
   });
   const metricsRegistry = createMetricsRegistry();
@@ -90,7 +75,7 @@ async function main(): Promise<number> {
   logger.info({ url: server.url, dryRun: config.dryRun }, "rrfleet-applier started");
 
   try {
-    await registry.waitForReady(stop.signal);
+    await registry.waitForReady(stopSignal);
     const exit = await runApplierService(
       {
         state,
@@ -113,7 +98,7 @@ async function main(): Promise<number> {
           dryRun: config.dryRun,
         },
       },
-      stop.signal,
+      stopSignal,
     );
     if (exit.kind === "LeaseLost") {
       logger.error({ reason: exit.reason }, "leadership lost: exiting so a fresh standby starts");
@@ -121,7 +106,7 @@ async function main(): Promise<number> {
     }
     return 0;
   } catch (err: unknown) {
-    if (stop.signal.aborted) return 0;
+    if (stopSignal.aborted) return 0;
     logger.error({ err: err instanceof Error ? err.message : String(err) }, "applier failed");
     return 1;
   } finally {

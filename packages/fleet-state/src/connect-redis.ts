@@ -73,7 +73,8 @@ export async function connectRedisWhenReady(
   url: string,
   options: {
     readonly signal: AbortSignal;
-    readonly onRetry?: (err: unknown, attempt: number, retryInMs: number) => void;
+    /** Told about each failed attempt (a pino logger fits it). */
+    readonly logger?: { warn(fields: object, message: string): void };
   },
 ): Promise<Redis | undefined> {
   for (let attempt = 1; !options.signal.aborted; attempt++) {
@@ -82,7 +83,10 @@ export async function connectRedisWhenReady(
     } catch (err: unknown) {
       if (err instanceof FleetStateError && err.code === "Invalid") throw err;
       const retryInMs = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
-      options.onRetry?.(err, attempt, retryInMs);
+      options.logger?.warn(
+        { err: err instanceof Error ? err.message : String(err), attempt, retryInMs },
+        "Redis is not reachable yet; retrying",
+      );
       await systemClock.sleep(retryInMs, options.signal).catch(() => undefined);
     }
   }

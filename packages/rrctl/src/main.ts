@@ -5,6 +5,7 @@ import { realpathSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { connectRedis, createRedisFleetState } from "@rrfleet/fleet-state";
+import { stopOnSignals } from "@rrfleet/telemetry";
 import { runCli, type CliIo } from "./cli.js";
 import { readLiveCluster } from "./read-live-cluster.js";
 import { runController } from "./run-controller.js";
@@ -25,7 +26,8 @@ export async function main(): Promise<void> {
     readFile: (path) => readFile(path, "utf8"),
     readCluster: readLiveCluster,
     now: () => new Date(),
-    runController: (options) => runController(options, stopOnSignals()),
+    runController: (options) =>
+      runController(options, stopOnSignals({ secondSignalExitCode: 130 })),
     openFleetState: async (redisUrl, prefix) => {
       const redis = await connectRedis(redisUrl);
       return {
@@ -39,21 +41,6 @@ export async function main(): Promise<void> {
     debug: process.env["RRFLEET_DEBUG"] === "1",
   };
   process.exitCode = await runCli(process.argv.slice(2), io);
-}
-
-/**
- * Aborts on the first SIGTERM or SIGINT so the controller stops cleanly; a second one while it
- * is still stopping exits at once (an operator who presses Ctrl-C twice means it).
- */
-function stopOnSignals(): AbortSignal {
-  const stop = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stop.signal.aborted) process.exit(130);
-    stop.abort(new Error(`received ${signal}`));
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
-  return stop.signal;
 }
 
 /** Whether this module is the program's entry point (`import.meta.main` needs Node ≥ 22.18). */

@@ -3,3 +3,4 @@ export * from "./create-metrics-registry.js";
 export * from "./start-telemetry-server.js";
 export * from "./service-env.js";
 export * from "./start-tracing.js";
+export * from "./stop-on-signals.js";

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { z } from "zod";
-import { LOG_LEVELS } from "./create-logger.js";
+import { LOG_LEVELS, type LogLevel } from "./create-logger.js";
 
 /** `host:port` (IPv6 hosts in brackets) → `{ host, port }`; port 0 picks a free one. */
 export const listenAddressSchema = z.string().transform((value, ctx) => {
@@ -106,6 +106,46 @@ export const FLEET_SERVICE_ENV_VARS = [
   "OTEL_EXPORTER_OTLP_ENDPOINT",
   "OTEL_SERVICE_NAME",
 ] as const;
+
+/** The part of a fleet service's configuration {@link fleetServiceEnvShape} reads. */
+export interface FleetServiceConfig {
+  readonly redisUrl: string;
+  readonly redisPrefix: string;
+  readonly fleetFile?: string;
+  readonly secretsNamespace?: string;
+  readonly heartbeatMs: number;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly logLevel: LogLevel;
+  readonly otlpEndpoint?: string;
+  readonly serviceName: string;
+}
+
+/** The typed {@link FleetServiceConfig} of variables parsed with {@link fleetServiceEnvShape}. */
+export function toFleetServiceConfig(e: {
+  readonly REDIS_URL: string;
+  readonly REDIS_PREFIX: string;
+  readonly FLEET_FILE?: string | undefined;
+  readonly SECRETS_NAMESPACE?: string | undefined;
+  readonly HEARTBEAT_SECONDS: number;
+  readonly LISTEN_ADDRESS: { readonly host: string; readonly port: number };
+  readonly LOG_LEVEL: LogLevel;
+  readonly OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  readonly OTEL_SERVICE_NAME: string;
+}): FleetServiceConfig {
+  return {
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    ...(e.FLEET_FILE === undefined ? {} : { fleetFile: e.FLEET_FILE }),
+    ...(e.SECRETS_NAMESPACE === undefined ? {} : { secretsNamespace: e.SECRETS_NAMESPACE }),
+    heartbeatMs: e.HEARTBEAT_SECONDS * 1000,
+    listen: e.LISTEN_ADDRESS,
+    logLevel: e.LOG_LEVEL,
+    ...(e.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+      ? {}
+      : { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT }),
+    serviceName: e.OTEL_SERVICE_NAME,
+  };
+}
 
 /** What a service's config parser returns. */
 export type ServiceConfigParse<T> =

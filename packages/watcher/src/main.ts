@@ -4,9 +4,8 @@
  * Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad configuration, 1 anything else.
  */
 import {
-  connectCluster,
-  createClusterRegistry,
   detectCalicoApi,
+  openClusterRegistry,
   watchCluster,
   type RegisteredCluster,
 } from "@rrfleet/kube";
@@ -16,6 +15,7 @@ import {
   createMetricsRegistry,
   startTelemetryServer,
   startTracing,
+  stopOnSignals,
 } from "@rrfleet/telemetry";
 import { createWatcher, type ClusterWatchHandle } from "./create-watcher.js";
 import { parseWatcherConfig } from "./watcher-config.js";
@@ -31,19 +31,10 @@ async function main(): Promise<number> {
   const logger = createLogger({ service: "rrfleet-watcher", level: config.logLevel }).child({
     watcher: config.watcherId,
   });
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (name: string): void => {
-    signals += 1;
-    if (signals > 1) process.exit(1);
-    logger.info({ signal: name }, "stopping: leaving the fleet so my clusters move at once");
-    stop.abort();
-  };
-  process.on("SIGTERM", () => {
-    onSignal("SIGTERM");
-  });
-  process.on("SIGINT", () => {
-    onSignal("SIGINT");
+  const stopSignal = stopOnSignals({
+    onFirst: (signal) => {
+      logger.info({ signal }, "stopping: leaving the fleet so my clusters move at once");
+    },
   });
 
   const tracing = startTracing({
@@ -52,24 +43,17 @@ async function main(): Promise<number> {
     ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
   });
   const redis = await connectRedisWhenReady(config.redisUrl, {
-    signal: stop.signal,
-    onRetry: (err, attempt, retryInMs) => {
-      logger.warn(
-        { err: err instanceof Error ? err.message : String(err), attempt, retryInMs },
-        "Redis is not reachable yet; retrying",
-      );
-    },
+    signal: stopSignal,
+    logger,
   });
   if (redis === undefined) {
     await tracing.shutdown();
     return 0;
   }
   const state = createRedisFleetState(redis, { prefix: config.redisPrefix });
-  const registry = createClusterRegistry({
+  const registry = openClusterRegistry({
     ...(config.fleetFile === undefined ? {} : { fleetFile: config.fleetFile }),
-    ...(config.secretsNamespace === undefined
-      ? {}
-      : { secrets: { connection: connectCluster({}), namespace: config.secretsNamespace } }),
+    ...(config.secretsNamespace === undefined ? {} : { secretsNamespace: config.secretsNamespace }),
     logger: logger.child({ component: "registry" }),
   });
   const metricsRegistry = createMetricsRegistry();
@@ -126,11 +110,11 @@ async function main(): Promise<number> {
   logger.info({ url: server.url }, "rrfleet-watcher started");
 
   try {
-    await registry.waitForReady(stop.signal);
-    await watcher.run(stop.signal);
+    await registry.waitForReady(stopSignal);
+    await watcher.run(stopSignal);
     return 0;
   } catch (err: unknown) {
-    if (stop.signal.aborted) return 0;
+    if (stopSignal.aborted) return 0;
     logger.error({ err: err instanceof Error ? err.message : String(err) }, "watcher failed");
     return 1;
   } finally {

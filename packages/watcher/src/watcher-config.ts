@@ -5,26 +5,18 @@
 import { z } from "zod";
 import {
   FLEET_SERVICE_ENV_VARS,
-  type LogLevel,
+  type FleetServiceConfig,
   type ServiceConfigParse,
   defaultInstanceId,
   fleetServiceEnvShape,
   parseServiceEnv,
+  toFleetServiceConfig,
 } from "@rrfleet/telemetry";
 
 /** The watcher's typed configuration. */
-export interface WatcherConfig {
+export interface WatcherConfig extends FleetServiceConfig {
   readonly watcherId: string;
-  readonly redisUrl: string;
-  readonly redisPrefix: string;
-  readonly fleetFile?: string;
-  readonly secretsNamespace?: string;
-  readonly heartbeatMs: number;
   readonly capacity?: number;
-  readonly listen: { readonly host: string; readonly port: number };
-  readonly logLevel: LogLevel;
-  readonly otlpEndpoint?: string;
-  readonly serviceName: string;
 }
 
 /** Every variable the watcher reads (the docker-compose test checks against it). */
@@ -64,19 +56,9 @@ export function parseWatcherConfig(
   return {
     ok: true,
     config: {
+      ...toFleetServiceConfig(e),
       watcherId: e.WATCHER_ID ?? defaultInstanceId(),
-      redisUrl: e.REDIS_URL,
-      redisPrefix: e.REDIS_PREFIX,
-      ...(e.FLEET_FILE === undefined ? {} : { fleetFile: e.FLEET_FILE }),
-      ...(e.SECRETS_NAMESPACE === undefined ? {} : { secretsNamespace: e.SECRETS_NAMESPACE }),
-      heartbeatMs: e.HEARTBEAT_SECONDS * 1000,
       ...(e.CAPACITY === undefined ? {} : { capacity: e.CAPACITY }),
-      listen: e.LISTEN_ADDRESS,
-      logLevel: e.LOG_LEVEL,
-      ...(e.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
-        ? {}
-        : { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT }),
-      serviceName: e.OTEL_SERVICE_NAME,
     },
   };
 }

@@ -7,23 +7,19 @@ import { z } from "zod";
 import { checkLeaseTiming, type LeaseTiming } from "@rrfleet/topology-core";
 import {
   FLEET_SERVICE_ENV_VARS,
-  type LogLevel,
+  type FleetServiceConfig,
   type ServiceConfigParse,
   booleanEnvSchema,
   defaultInstanceId,
   fleetServiceEnvShape,
   parseServiceEnv,
   positiveSecondsSchema,
+  toFleetServiceConfig,
 } from "@rrfleet/telemetry";
 
 /** The applier's typed configuration. */
-export interface ApplierConfig {
+export interface ApplierConfig extends FleetServiceConfig {
   readonly applierId: string;
-  readonly redisUrl: string;
-  readonly redisPrefix: string;
-  readonly fleetFile?: string;
-  readonly secretsNamespace?: string;
-  readonly heartbeatMs: number;
   readonly leaseTiming: LeaseTiming;
   readonly clusterBucket: { readonly ratePerSecond: number; readonly burst: number };
   readonly globalBucket: { readonly ratePerSecond: number; readonly burst: number };
@@ -33,10 +29,6 @@ export interface ApplierConfig {
   readonly resyncMs: number;
   readonly maxParallelClusters: number;
   readonly dryRun: boolean;
-  readonly listen: { readonly host: string; readonly port: number };
-  readonly logLevel: LogLevel;
-  readonly otlpEndpoint?: string;
-  readonly serviceName: string;
 }
 
 /** Every variable the applier reads (the docker-compose test checks against it). */
@@ -137,12 +129,8 @@ export function parseApplierConfig(
   return {
     ok: true,
     config: {
+      ...toFleetServiceConfig(e),
       applierId: e.APPLIER_ID ?? defaultInstanceId(),
-      redisUrl: e.REDIS_URL,
-      redisPrefix: e.REDIS_PREFIX,
-      ...(e.FLEET_FILE === undefined ? {} : { fleetFile: e.FLEET_FILE }),
-      ...(e.SECRETS_NAMESPACE === undefined ? {} : { secretsNamespace: e.SECRETS_NAMESPACE }),
-      heartbeatMs: e.HEARTBEAT_SECONDS * 1000,
       leaseTiming: toLeaseTiming(e),
       clusterBucket: { ratePerSecond: e.CLUSTER_QPS, burst: e.CLUSTER_BURST },
       globalBucket: { ratePerSecond: e.GLOBAL_QPS, burst: e.GLOBAL_BURST },
@@ -152,12 +140,6 @@ export function parseApplierConfig(
       resyncMs: e.RESYNC_SECONDS * 1000,
       maxParallelClusters: e.MAX_PARALLEL_CLUSTERS,
       dryRun: e.DRY_RUN,
-      listen: e.LISTEN_ADDRESS,
-      logLevel: e.LOG_LEVEL,
-      ...(e.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
-        ? {}
-        : { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT }),
-      serviceName: e.OTEL_SERVICE_NAME,
     },
   };
 }

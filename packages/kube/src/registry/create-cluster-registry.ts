@@ -26,7 +26,7 @@ import { compareStrings } from "@rrfleet/topology-core";
  *   that first LIST succeeds its error is a problem and the registry is not ready.
  */
 import { readFile } from "node:fs/promises";
-import type { ClusterConnection } from "../connect-cluster.js";
+import { connectCluster, type ClusterConnection } from "../connect-cluster.js";
 import { KubeError } from "../kube-error.js";
 import type { WatchLogger } from "../watch-resource.js";
 import { CLUSTER_SECRET_LABEL, CLUSTER_SECRET_LABEL_VALUE } from "./cluster-secret-labels.js";
@@ -122,6 +122,25 @@ export function createClusterRegistry(options: ClusterRegistryOptions): ClusterR
           ...(options.logger === undefined ? {} : { logger: options.logger }),
         }),
     },
+  });
+}
+
+/**
+ * The registry a fleet service configures from its environment: the fleet file at `fleetFile`
+ * and/or the cluster Secrets in `secretsNamespace` of the control cluster the default
+ * credentials reach (KUBECONFIG, ~/.kube/config or the in-cluster service account).
+ */
+export function openClusterRegistry(options: {
+  readonly fleetFile?: string;
+  readonly secretsNamespace?: string;
+  readonly logger?: WatchLogger;
+}): ClusterRegistry {
+  return createClusterRegistry({
+    ...(options.fleetFile === undefined ? {} : { fleetFile: options.fleetFile }),
+    ...(options.secretsNamespace === undefined
+      ? {}
+      : { secrets: { connection: connectCluster({}), namespace: options.secretsNamespace } }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
 }
 
