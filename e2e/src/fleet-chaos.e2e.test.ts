@@ -21,6 +21,7 @@ import { parsePolicy, planCluster, type Policy } from "@rrfleet/topology-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createNodeFactory,
+  findStaleWrites,
   readAuditedWrites,
   startFleetService,
   startOtlpReceiver,
@@ -187,32 +188,16 @@ describe("fleet mode under chaos", () => {
   };
 
   /** Stale writes in every cluster so far (see the module comment), with examples. */
-  const findStaleWrites = async (): Promise<{ count: number; examples: string[] }> => {
-    const examples: string[] = [];
-    let count = 0;
-    for (const name of CLUSTERS) {
-      const writes = (await acceptedWrites(name)).sort((a, b) => a.receivedAt - b.receivedAt);
-      const epochOf = new Map<string, number>();
-      for (const w of writes) {
-        if (w.epoch !== undefined) epochOf.set(w.user, Math.max(epochOf.get(w.user) ?? 0, w.epoch));
-      }
-      let newest = 0;
-      for (const w of writes) {
-        const epoch = w.epoch ?? epochOf.get(w.user) ?? 0;
-        const frozen = incarnations.find((i) => i.user === w.user)?.frozenAt;
-        const afterFreeze = frozen !== undefined && w.receivedAt > frozen + 1_000;
-        if (epoch < newest || afterFreeze) {
-          count += 1;
-          if (examples.length < 5) {
-            examples.push(
-              `${name}: ${w.user} ${w.verb} ${w.resource}/${w.name} epoch ${epoch} (newest ${newest})${afterFreeze ? " after its freeze" : ""}`,
-            );
-          }
-        }
-        newest = Math.max(newest, epoch);
-      }
-    }
-    return { count, examples };
+  const staleWrites = async (): Promise<{ count: number; examples: string[] }> => {
+    const frozenAt = (user: string): number | undefined =>
+      incarnations.find((i) => i.user === user)?.frozenAt;
+    const found = await Promise.all(
+      CLUSTERS.map(async (name) => findStaleWrites(name, await acceptedWrites(name), frozenAt)),
+    );
+    return {
+      count: found.reduce((sum, f) => sum + f.count, 0),
+      examples: found.flatMap((f) => f.examples),
+    };
   };
 
   const isConverged = async (name: string): Promise<boolean> => {
@@ -252,7 +237,7 @@ describe("fleet mode under chaos", () => {
     takeoverSeconds: number | undefined,
   ): Promise<void> => {
     const lost = routesLost() - lostBefore;
-    const stale = await findStaleWrites();
+    const stale = await staleWrites();
     console.log(
       `chaos: ${scenario}: routes lost ${lost}, stale writes ${stale.count}, takeover ${takeoverSeconds === undefined ? "n/a" : `${takeoverSeconds.toFixed(2)} s`}`,
     );
@@ -323,6 +308,29 @@ describe("fleet mode under chaos", () => {
     ]);
     await Promise.all([...observers.values()].map((o) => o.stop()));
     for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it("has a stale-write judge that counts writes after a freeze and writes from an older epoch", () => {
+    const write = (user: string, at: number, epoch?: number): AuditedWrite => ({
+      user,
+      verb: epoch === undefined ? "delete" : "patch",
+      resource: "nodes",
+      name: "n1",
+      code: 200,
+      receivedAt: at,
+      ...(epoch === undefined ? {} : { epoch }),
+    });
+    const writes = [
+      write("applier-1", 1_000, 3),
+      write("applier-2", 2_000, 4),
+      write("applier-1", 2_500, 3), // older epoch after a newer one: stale
+      write("applier-1", 2_600), // a delete by the epoch-3 writer: stale too
+      write("applier-2", 9_000, 4), // frozen at 5,000: stale
+      write("applier-2", 5_500, 4), // in flight at the freeze: fine
+    ];
+    const frozen = (user: string) => (user === "applier-2" ? 5_000 : undefined);
+    expect(findStaleWrites("east", writes, frozen).count).toBe(3);
+    expect(findStaleWrites("east", writes.slice(0, 2), () => undefined).count).toBe(0);
   });
 
   it("converges the whole fleet from scratch, then through node churn in several clusters at once", async () => {

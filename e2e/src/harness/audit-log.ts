@@ -69,3 +69,46 @@ export async function readAuditedWrites(logFile: string): Promise<AuditedWrite[]
   }
   return writes;
 }
+
+/** What {@link findStaleWrites} found. */
+export interface StaleWrites {
+  readonly count: number;
+  /** Up to 5, for failure messages. */
+  readonly examples: readonly string[];
+}
+
+/**
+ * Counts the stale writes among one cluster's accepted applier writes: a write from an older
+ * fencing epoch than one the cluster already accepted (deletes carry no epoch: their writer's
+ * highest is used), or a write received more than 1 s after its writer was frozen (`frozenAt`,
+ * by user; anything in flight at the freeze arrives within milliseconds).
+ */
+export function findStaleWrites(
+  cluster: string,
+  accepted: readonly AuditedWrite[],
+  frozenAt: (user: string) => number | undefined,
+): StaleWrites {
+  const writes = [...accepted].sort((a, b) => a.receivedAt - b.receivedAt);
+  const epochOf = new Map<string, number>();
+  for (const w of writes) {
+    if (w.epoch !== undefined) epochOf.set(w.user, Math.max(epochOf.get(w.user) ?? 0, w.epoch));
+  }
+  const examples: string[] = [];
+  let count = 0;
+  let newest = 0;
+  for (const w of writes) {
+    const epoch = w.epoch ?? epochOf.get(w.user) ?? 0;
+    const frozen = frozenAt(w.user);
+    const afterFreeze = frozen !== undefined && w.receivedAt > frozen + 1_000;
+    if (epoch < newest || afterFreeze) {
+      count += 1;
+      if (examples.length < 5) {
+        examples.push(
+          `${cluster}: ${w.user} ${w.verb} ${w.resource}/${w.name} epoch ${epoch} (newest ${newest})${afterFreeze ? " after its freeze" : ""}`,
+        );
+      }
+    }
+    newest = Math.max(newest, epoch);
+  }
+  return { count, examples };
+}
