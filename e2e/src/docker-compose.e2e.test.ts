@@ -12,7 +12,7 @@ import { parseApplierConfig } from "@rrfleet/applier";
 import { parseWatcherConfig } from "@rrfleet/watcher";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const COMPOSE_FILE = join(ROOT, "docker-compose.yml");
@@ -193,5 +193,70 @@ describe("docker-compose.yml", () => {
       problems.some((p) => problem.test(p)),
       problems.join("\n"),
     ).toBe(true);
+  });
+});
+
+describe("deploy/kubernetes/fleet.yaml", () => {
+  interface Manifest {
+    readonly kind: string;
+    readonly metadata: { readonly name: string; readonly namespace?: string };
+    readonly spec?: {
+      readonly replicas?: number;
+      readonly template?: {
+        readonly spec: {
+          readonly serviceAccountName?: string;
+          readonly containers: readonly {
+            readonly args?: readonly string[];
+            readonly env?: readonly { readonly name: string; readonly value: string }[];
+          }[];
+        };
+      };
+    };
+    readonly rules?: readonly { readonly resources: string[]; readonly verbs: string[] }[];
+  }
+  const load = (text = readFileSync(join(ROOT, "deploy/kubernetes/fleet.yaml"), "utf8")) =>
+    parseAllDocuments(text).map((d) => d.toJS() as Manifest);
+  const environmentOf = (manifests: readonly Manifest[], name: string) => {
+    const container = manifests.find((m) => m.kind === "Deployment" && m.metadata.name === name)
+      ?.spec?.template?.spec.containers[0];
+    return {
+      entry: container?.args?.[0],
+      env: Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value])),
+    };
+  };
+
+  it("runs watchers and appliers whose environment their own parsers accept", () => {
+    const manifests = load();
+    const watcher = environmentOf(manifests, "rrfleet-watcher");
+    const applier = environmentOf(manifests, "rrfleet-applier");
+    expect(watcher.entry).toBe("packages/watcher/dist/main.js");
+    expect(applier.entry).toBe("packages/applier/dist/main.js");
+    expect(parseWatcherConfig(watcher.env)).toMatchObject({ ok: true });
+    expect(parseApplierConfig(applier.env)).toMatchObject({ ok: true });
+    const replicas = (name: string) =>
+      manifests.find((m) => m.kind === "Deployment" && m.metadata.name === name)?.spec?.replicas;
+    expect(replicas("rrfleet-applier")).toBeGreaterThanOrEqual(2);
+    expect(replicas("rrfleet-watcher")).toBeGreaterThanOrEqual(2);
+  });
+
+  it("lets the services read the cluster Secrets of the namespace they are told to watch", () => {
+    const manifests = load();
+    const namespace = environmentOf(manifests, "rrfleet-watcher").env["SECRETS_NAMESPACE"];
+    const role = manifests.find((m) => m.kind === "Role");
+    expect(role?.metadata.namespace).toBe(namespace);
+    const secrets = role?.rules?.find((r) => r.resources.includes("secrets"));
+    expect(secrets?.verbs).toEqual(expect.arrayContaining(["list", "watch"]));
+  });
+
+  it("notices an environment value a service refuses", () => {
+    const text = readFileSync(join(ROOT, "deploy/kubernetes/fleet.yaml"), "utf8");
+    const broken = text.replace(
+      'name: CLUSTER_QPS, value: "5"',
+      'name: CLUSTER_QPS, value: "many"',
+    );
+    expect(broken).not.toBe(text);
+    expect(parseApplierConfig(environmentOf(load(broken), "rrfleet-applier").env)).toMatchObject({
+      ok: false,
+    });
   });
 });
