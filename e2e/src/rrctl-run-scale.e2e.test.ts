@@ -108,6 +108,18 @@ describe(`rrctl run at ${NODES} nodes`, () => {
           `(${(steadyRss / NODES / 1024).toFixed(1)} KiB per node), V8 heap in use ${mib(heapUsed)} MiB ` +
           `with the old space capped at ${HEAP_LIMIT_MIB} MiB`,
       );
+      const runStarted = Date.now() - convergedSeconds * 1000;
+      console.log(
+        `e2e: scale: timeline ${(await run.logLines())
+          .filter((l) =>
+            /^(applied step|converged|watching cluster|acquired)/.test(String(l["msg"])),
+          )
+          .map(
+            (l) =>
+              `+${((Date.parse(String(l["time"])) - runStarted) / 1000).toFixed(1)} s ${String(l["msg"]).slice(0, 40)}${l["rateLimitWaitMs"] === undefined ? "" : ` (waited ${Number(l["rateLimitWaitMs"])} ms for tokens)`}`,
+          )
+          .join("; ")}`,
+      );
       expect(findMissingRoutes(viewRoutes(plan.snapshot)).pairs).toBe(0);
       expect(plan.next.summary.reflectors).toBe(10);
     } finally {

@@ -15,7 +15,6 @@ export interface ApplierMetrics {
   readonly pendingActions: Gauge<"cluster">;
   readonly reflectors: Gauge<"cluster">;
   readonly unconfirmedSessions: Gauge<"cluster">;
-  readonly watchEvents: Counter<"cluster" | "resource" | "kind">;
 }
 
 /** Creates and registers {@link ApplierMetrics} (prefix `rrfleet_`, units in the names). */
@@ -76,12 +75,6 @@ export function createApplierMetrics(registry: Registry): ApplierMetrics {
       name: "rrfleet_unconfirmed_sessions",
       help: "BGP sessions a step opened that are not yet seen Established; nothing is removed until they are.",
       labelNames: ["cluster"],
-      registers,
-    }),
-    watchEvents: new Counter({
-      name: "rrfleet_watch_events_total",
-      help: "Watch events by resource and kind (DROPPED: status-only updates; RELIST, RESTART: stream recoveries).",
-      labelNames: ["cluster", "resource", "kind"],
       registers,
     }),
   };

@@ -1,11 +1,11 @@
 import {
   createApplierMetrics,
-  createClusterController,
-  createTokenBucket,
-  type ApplierMetrics,
-  type ClusterController,
+  createFleetApplierMetrics,
+  runApplierService,
+  type ClusterIo,
+  type LeaderCluster,
 } from "@rrfleet/applier";
-import { systemClock } from "@rrfleet/fleet-state";
+import { createMemoryFleetState, systemClock } from "@rrfleet/fleet-state";
 import {
   checkCalicoVersion,
   checkPermissions,
@@ -20,15 +20,16 @@ import {
   watchCluster,
   type CalicoApi,
   type ClusterConnection,
-  type ClusterWatch,
-  type SessionCheck,
 } from "@rrfleet/kube";
 import {
   createLogger,
   createMetricsRegistry,
   startTelemetryServer,
+  startTracing,
   type ProbeResult,
 } from "@rrfleet/telemetry";
+import { DEFAULT_LEASE_TIMING } from "@rrfleet/topology-core";
+import { createWatcher, createWatcherMetrics, type Watcher } from "@rrfleet/watcher";
 import type { Logger } from "pino";
 import { CliError } from "./cli-error.js";
 import type { RunOptions } from "./run-command.js";
@@ -40,33 +41,63 @@ interface ManagedCluster {
   readonly calico: CalicoApi;
 }
 
-/** A cluster's running parts. */
-interface RunningCluster {
-  readonly watch: ClusterWatch;
-  readonly controller: ClusterController;
-}
-
-/** Failures in a row after which a cluster counts as not ready. */
-const UNREADY_AFTER_FAILURES = 3;
+/** Embedded mode's one watcher and one lease candidate. */
+const EMBEDDED_ID = "embedded";
+/** Heartbeat of the in-process watcher: how soon a shard map reaches it after start. */
+const EMBEDDED_HEARTBEAT_MS = 1_000;
 
 /**
- * The embedded controller: connects to every cluster and checks the credentials' RBAC before
- * anything is written (a user mistake becomes a {@link CliError} `ClusterError`), serves
- * /metrics /healthz /readyz, then runs one watch and one control loop per cluster until `signal`
- * aborts, and shuts down in order: loops, watches, server.
+ * The embedded controller: fleet mode's watcher and applier in one process, on the in-memory
+ * shared state (DESIGN.md "Embedded mode": the same code paths). Connects to every cluster and
+ * checks the credentials' RBAC before anything is written (a user mistake becomes a
+ * {@link CliError} `ClusterError`), serves /metrics /healthz /readyz, then runs until `signal`
+ * aborts and shuts down in order: applier (lease released), watcher (watches stopped), server.
  */
 export async function runController(options: RunOptions, signal: AbortSignal): Promise<void> {
   const logger = createLogger({ service: "rrctl-run", level: options.logLevel });
   const clusters = await connectClusters(options, logger);
   const registry = createMetricsRegistry();
-  const metrics = createApplierMetrics(registry);
-  const running = clusters.map((cluster) => startCluster(cluster, options, logger, metrics));
+  const tracing = startTracing({ serviceName: "rrctl-run" });
+  const state = createMemoryFleetState({ clock: systemClock, dirtyTakeTimeoutMs: 1_000 });
+  const watcherMetrics = createWatcherMetrics(registry);
+  const definitions = clusters.map((c) => ({ name: c.name, fingerprint: "embedded" }));
+  const byName = new Map(clusters.map((c) => [c.name, c]));
+  const watcher = createWatcher({
+    watcherId: EMBEDDED_ID,
+    state,
+    clusters: () => definitions,
+    startWatch: (definition) => {
+      const cluster = byName.get(definition.name);
+      if (cluster === undefined)
+        return Promise.reject(new Error(`unknown cluster ${definition.name}`));
+      return Promise.resolve(
+        watchCluster(cluster.connection, {
+          calico: cluster.calico,
+          logger: logger.child({ cluster: cluster.name, component: "watch" }),
+          onEvent: (resource, kind) => {
+            watcherMetrics.watchEvents.inc({ cluster: cluster.name, resource, kind });
+          },
+        }),
+      );
+    },
+    heartbeatMs: EMBEDDED_HEARTBEAT_MS,
+    clock: systemClock,
+    logger: logger.child({ component: "watcher" }),
+    metrics: watcherMetrics,
+    tracer: tracing.tracer,
+  });
+  const leaderClusters: LeaderCluster[] = clusters.map((c) => ({
+    name: c.name,
+    fingerprint: "embedded",
+    policy: options.policy,
+    connect: () => c.connection,
+  }));
   const server = await startTelemetryServer({
     host: options.listenHost,
     port: options.listenPort,
     registry,
     liveness: () => ({ ok: true, problems: [] }),
-    readiness: () => describeReadiness(running),
+    readiness: () => describeReadiness(watcher, clusters),
   });
   logger.info(
     { url: server.url, clusters: clusters.map((c) => c.name), dryRun: options.dryRun },
@@ -79,26 +110,70 @@ export async function runController(options: RunOptions, signal: AbortSignal): P
   };
   signal.addEventListener("abort", onSignal, { once: true });
   if (signal.aborted) onSignal();
+  const watching = watcher.run(stop.signal);
   try {
-    await Promise.all(
-      running.map(async ({ controller }) => {
-        try {
-          await controller.run(stop.signal);
-        } catch (err: unknown) {
-          // A loop only throws on a bug: stop the others and fail the process.
-          stop.abort(err);
-          throw err;
-        }
-      }),
+    const exit = await runApplierService(
+      {
+        state,
+        lease: state,
+        candidateId: `${EMBEDDED_ID}-${process.pid}`,
+        timing: DEFAULT_LEASE_TIMING,
+        clusters: () => leaderClusters,
+        openCluster: (cluster) => Promise.resolve(openManagedCluster(byName, cluster, options)),
+        clock: systemClock,
+        logger,
+        metrics: createApplierMetrics(registry),
+        fleetMetrics: createFleetApplierMetrics(registry),
+        tracer: tracing.tracer,
+        settings: {
+          heartbeatMs: EMBEDDED_HEARTBEAT_MS,
+          clusterBucket: { ratePerSecond: options.qps, burst: options.burst },
+          // One process, one budget per cluster: the fleet-wide bucket never binds.
+          globalBucket: {
+            ratePerSecond: options.qps * clusters.length,
+            burst: options.burst * clusters.length,
+          },
+          maxParallelClusters: clusters.length,
+          resyncMs: options.resyncMs,
+          dryRun: options.dryRun,
+          sessionRecheckMs: 2_000,
+        },
+      },
+      stop.signal,
     );
+    if (exit.kind === "LeaseLost") {
+      // In one process only a stall longer than the renew deadline gets here.
+      throw new Error(`the embedded controller lost its lease (${exit.reason}); restart it`);
+    }
   } finally {
     signal.removeEventListener("abort", onSignal);
     stop.abort();
-    await Promise.all(running.map(({ watch }) => watch.stop()));
+    await watching;
     await server.close();
+    await tracing.shutdown();
     logger.info({}, "rrctl run stopped");
     logger.flush();
   }
+}
+
+/** The writers and session check of a connected cluster. */
+function openManagedCluster(
+  byName: ReadonlyMap<string, ManagedCluster>,
+  cluster: LeaderCluster,
+  options: RunOptions,
+): ClusterIo {
+  const managed = byName.get(cluster.name);
+  if (managed === undefined) throw new Error(`unknown cluster ${cluster.name}`);
+  return {
+    writer: (fencing) => createClusterWriter(managed.connection, managed.calico, { fencing }),
+    sessions:
+      options.sessionCheck === "delay"
+        ? createDelaySessionCheck({ delayMs: options.switchoverDelayMs })
+        : createCalicoNodeStatusCheck(managed.connection, managed.calico, {
+            timeoutMs: options.sessionTimeoutMs,
+            fallbackDelayMs: options.switchoverDelayMs,
+          }),
+  };
 }
 
 async function connectClusters(options: RunOptions, logger: Logger): Promise<ManagedCluster[]> {
@@ -142,57 +217,12 @@ async function connectClusters(options: RunOptions, logger: Logger): Promise<Man
   return clusters;
 }
 
-function startCluster(
-  cluster: ManagedCluster,
-  options: RunOptions,
-  parent: Logger,
-  metrics: ApplierMetrics,
-): RunningCluster {
-  const logger = parent.child({ cluster: cluster.name });
-  const watch = watchCluster(cluster.connection, {
-    calico: cluster.calico,
-    logger: logger.child({ component: "watch" }),
-    onEvent: (resource, kind) => {
-      metrics.watchEvents.inc({ cluster: cluster.name, resource, kind });
-    },
-  });
-  const sessions: SessionCheck =
-    options.sessionCheck === "delay"
-      ? createDelaySessionCheck({ delayMs: options.switchoverDelayMs })
-      : createCalicoNodeStatusCheck(cluster.connection, cluster.calico, {
-          timeoutMs: options.sessionTimeoutMs,
-          fallbackDelayMs: options.switchoverDelayMs,
-        });
-  const controller = createClusterController({
-    cluster: cluster.name,
-    view: watch,
-    writer: createClusterWriter(cluster.connection, cluster.calico),
-    sessions,
-    bucket: createTokenBucket({
-      ratePerSecond: options.qps,
-      burst: options.burst,
-      clock: systemClock,
-    }),
-    policy: options.policy,
-    clock: systemClock,
-    dryRun: options.dryRun,
-    resyncMs: options.resyncMs,
-    logger: logger.child({ component: "controller" }),
-    metrics,
-  });
-  return { watch, controller };
-}
-
-function describeReadiness(running: readonly RunningCluster[]): ProbeResult {
-  const problems = running.flatMap(({ controller }) => {
-    const status = controller.status();
-    if (!status.synced) return [`cluster ${status.cluster}: watch not synced yet`];
-    if (status.consecutiveFailures >= UNREADY_AFTER_FAILURES) {
-      return [
-        `cluster ${status.cluster}: ${status.consecutiveFailures} failed passes in a row: ${status.lastError ?? ""}`,
-      ];
-    }
-    return [];
+function describeReadiness(watcher: Watcher, clusters: readonly ManagedCluster[]): ProbeResult {
+  const watched = new Map(watcher.status().clusters.map((c) => [c.name, c]));
+  const problems = clusters.flatMap((cluster) => {
+    const status = watched.get(cluster.name);
+    if (status === undefined) return [`cluster ${cluster.name}: not watched yet`];
+    return status.synced ? [] : [`cluster ${cluster.name}: watch not synced yet`];
   });
   return { ok: problems.length === 0, problems };
 }

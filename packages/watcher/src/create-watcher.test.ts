@@ -205,6 +205,43 @@ describe("createWatcher", () => {
     expect(h.watches.get("east")?.[1]?.stopped).toBe(false);
   });
 
+  it("reports an owned cluster it cannot connect to as not synced, and retries it", async () => {
+    const state = createMemoryFleetState({ clock: systemClock });
+    let reachable = false;
+    let attempts = 0;
+    const watcher = createWatcher({
+      watcherId: "w1",
+      state,
+      clusters: () => [east],
+      startWatch: () => {
+        attempts++;
+        return reachable
+          ? Promise.resolve(makeFakeWatch())
+          : Promise.reject(new Error("connection refused"));
+      },
+      heartbeatMs: HEARTBEAT_MS,
+      tickMs: 10,
+      clock: systemClock,
+      logger: silent,
+      metrics: createWatcherMetrics(new Registry()),
+      tracer: trace.getTracer("test"),
+    });
+    const abort = new AbortController();
+    const done = watcher.run(abort.signal);
+    try {
+      await publishMap(state, 1, { east: "w1" });
+      await waitUntil(() => attempts >= 2);
+      expect(watcher.status().clusters).toEqual([{ name: "east", synced: false }]);
+
+      reachable = true;
+      await waitUntil(() => watcher.status().clusters[0]?.synced === true);
+      expect(watcher.status().clusters).toEqual([{ name: "east", synced: true }]);
+    } finally {
+      abort.abort();
+      await done;
+    }
+  });
+
   it("stops every watch and leaves the membership when stopped", async () => {
     const h = startHarness([east]);
     await publishMap(h.state, 1, { east: "w1" });

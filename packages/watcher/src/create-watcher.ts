@@ -62,7 +62,11 @@ export interface WatcherDeps {
   readonly tracer: Tracer;
 }
 
-/** A watched cluster as {@link Watcher.status} reports it. */
+/**
+ * A cluster the watcher watches or should watch, as {@link Watcher.status} reports it. An owned
+ * cluster whose watch has not started (connecting failed; retried every tick) is listed unsynced,
+ * so /readyz names it.
+ */
 export interface WatchedClusterStatus {
   readonly name: string;
   readonly synced: boolean;
@@ -120,6 +124,8 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   let lastHeartbeatAt: number | undefined;
   let lastBeatTriedAt = Number.NEGATIVE_INFINITY;
   let shardMapEpoch: number | undefined;
+  /** Registered clusters the applied shard map gives this watcher (watched or not yet). */
+  let wanted: readonly string[] = [];
   let stopped = false;
 
   const publish = async (cluster: Watched, reason: "change" | "heartbeat"): Promise<void> => {
@@ -301,6 +307,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       }
     }
     await Promise.all(work);
+    wanted = [...registered.keys()].filter(owned);
     for (const [name, cluster] of registered) {
       if (owned(name) && !watched.has(name) && !starting.has(name)) work.push(start(cluster));
     }
@@ -340,11 +347,15 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       watcherId,
       ...(lastHeartbeatAt === undefined ? {} : { lastHeartbeatAt }),
       ...(shardMapEpoch === undefined ? {} : { shardMapEpoch }),
-      clusters: [...watched.values()].map((c) => ({
-        name: c.name,
-        synced: c.handle.isSynced(),
-        ...(c.releasingUntil === undefined ? {} : { releasingUntil: c.releasingUntil }),
-      })),
+      clusters: [
+        ...[...watched.values()].map((c) => ({
+          name: c.name,
+          synced: c.handle.isSynced(),
+          ...(c.releasingUntil === undefined ? {} : { releasingUntil: c.releasingUntil }),
+        })),
+        // Owned but not watched yet (its watch is starting, or connecting failed): not synced.
+        ...wanted.filter((name) => !watched.has(name)).map((name) => ({ name, synced: false })),
+      ],
     }),
   };
 }

@@ -33,7 +33,8 @@ import {
   type ReconcileOutcome,
   type SessionWaiter,
 } from "../reconcile-cluster.js";
-import type { ControllerLogger } from "../run-cluster-controller.js";
+import type { ApplierLogger } from "../applier-logger.js";
+import { createOutcomeLog } from "../log-outcome.js";
 import type { FleetApplierMetrics } from "./fleet-metrics.js";
 import type { Leadership } from "./leader-election.js";
 import { createSharedTokenBucket, type SharedBucket } from "./shared-token-bucket.js";
@@ -80,7 +81,7 @@ export interface FleetLeaderDeps {
   /** Connects to a cluster (detects its Calico API); may throw, retried on the next pass. */
   readonly openCluster: (cluster: LeaderCluster) => Promise<ClusterIo>;
   readonly clock: Clock;
-  readonly logger: ControllerLogger & { child(bindings: object): ControllerLogger };
+  readonly logger: ApplierLogger & { child(bindings: object): ApplierLogger };
   readonly metrics: ApplierMetrics;
   readonly fleetMetrics: FleetApplierMetrics;
   readonly tracer: Tracer;
@@ -294,6 +295,7 @@ function createClusterWorker(
   const unconfirmed = new Map<string, readonly SessionPair[]>();
   const failures = new Map<string, number>();
   const retries = new Set<Promise<void>>();
+  const logOutcome = createOutcomeLog();
 
   const openCluster = (cluster: LeaderCluster): Promise<ClusterIo> => {
     const key = `${cluster.name}\u0000${cluster.fingerprint}`;
@@ -359,6 +361,14 @@ function createClusterWorker(
     let firstWrite = true;
     try {
       const view = await createSnapshotClusterView({ store: state, cluster: entry.cluster, clock });
+      if (view === undefined) {
+        // Its watcher has not published yet (start-up, an emptied Redis): the first publish
+        // marks the cluster dirty again.
+        logger.debug({}, "no snapshot yet; waiting for the cluster's watcher");
+        fleetMetrics.passes.inc({ outcome: "NoSnapshot" });
+        await state.ackDirty(entry);
+        return;
+      }
       // Redis lost its counter after the takeover check (snapshots come back after a flush):
       // an object written by a newer epoch than ours. Re-campaign above it; write nothing.
       const highest = highestEpochIn(view.snapshot());
@@ -418,6 +428,7 @@ function createClusterWorker(
       failures.delete(entry.cluster);
       span.setAttribute("rrfleet.outcome", outcome.kind);
       const traceparent = traceparentOf(span);
+      logOutcome(logger, entry.cluster, outcome);
       await recordOutcome(
         deps,
         leadership,
@@ -425,7 +436,6 @@ function createClusterWorker(
         outcome,
         view.snapshot().nodes.length,
         traceparent,
-        logger,
       );
       switch (outcome.kind) {
         case "StepApplied":
@@ -495,7 +505,6 @@ async function recordOutcome(
   outcome: ReconcileOutcome,
   nodes: number,
   traceparent: string,
-  logger: ControllerLogger,
 ): Promise<void> {
   const cluster = entry.cluster;
   recordOutcomeMetrics(deps.metrics, cluster, outcome);
@@ -503,15 +512,6 @@ async function recordOutcome(
   switch (outcome.kind) {
     case "StepApplied": {
       const { plan, step } = outcome;
-      logger.info(
-        {
-          reason: step.reason,
-          actions: step.actions.length,
-          stepsLeft: plan.steps.length - 1,
-          epoch: leadership.epoch,
-        },
-        `applied step: ${step.description}`,
-      );
       await writeStatusQuietly(deps, cluster, {
         ...base,
         phase: "Progressing",

@@ -5,12 +5,18 @@ import { createSnapshotClusterView } from "./snapshot-cluster-view.js";
 
 const meta = { watcher: "w1", observedAt: 1 };
 
+async function viewOf(options: Parameters<typeof createSnapshotClusterView>[0]) {
+  const view = await createSnapshotClusterView(options);
+  if (view === undefined) throw new Error("no snapshot");
+  return view;
+}
+
 describe("createSnapshotClusterView", () => {
-  it("fails with a retryable Unavailable when no snapshot was published", async () => {
+  it("is undefined until a snapshot was published", async () => {
     const state = createMemoryFleetState({ clock: systemClock });
-    await expect(
-      createSnapshotClusterView({ store: state, cluster: "east", clock: systemClock }),
-    ).rejects.toMatchObject({ code: "Unavailable", retryable: true });
+    expect(
+      await createSnapshotClusterView({ store: state, cluster: "east", clock: systemClock }),
+    ).toBeUndefined();
   });
 
   it("reports a write observed once the published snapshot shows its resourceVersion or a later one", async () => {
@@ -21,7 +27,7 @@ describe("createSnapshotClusterView", () => {
       nodes: cluster.nodes.map((n) => ({ ...n, resourceVersion: rv })),
     });
     await state.publishSnapshot("east", at("10"), meta);
-    const view = await createSnapshotClusterView({
+    const view = await viewOf({
       store: state,
       cluster: "east",
       clock: systemClock,
@@ -49,7 +55,7 @@ describe("createSnapshotClusterView", () => {
         return state.readSnapshot(name);
       },
     };
-    const view = await createSnapshotClusterView({
+    const view = await viewOf({
       store,
       cluster: "east",
       clock: systemClock,

@@ -26,11 +26,12 @@ export interface SnapshotClusterViewOptions {
  * what the cluster's watcher published, and waits for its own writes the same way the embedded
  * controller waits on its watch: `hasObserved` compares resourceVersions in the stored snapshot.
  * While anyone is subscribed the view re-reads the store every `pollMs` and notifies on change.
- * Call {@link SnapshotClusterView.refresh} before the first `snapshot()`.
+ * Resolves undefined when no snapshot is stored yet: its watcher's first publish marks the
+ * cluster dirty again.
  */
 export async function createSnapshotClusterView(
   options: SnapshotClusterViewOptions,
-): Promise<SnapshotClusterView> {
+): Promise<SnapshotClusterView | undefined> {
   const { store, cluster, clock } = options;
   const pollMs = options.pollMs ?? 100;
   const read = async (): Promise<StoredSnapshot> => {
@@ -44,7 +45,9 @@ export async function createSnapshotClusterView(
     }
     return stored;
   };
-  let current = await read();
+  const first = await store.readSnapshot(cluster);
+  if (first === undefined) return undefined;
+  let current = first;
   let index = indexSnapshot(current.snapshot);
   const listeners = new Set<() => void>();
   let polling: AbortController | undefined;

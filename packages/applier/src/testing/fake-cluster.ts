@@ -7,14 +7,14 @@ import {
 } from "@rrfleet/topology-core";
 import type { ActionWriter } from "../execute-step.js";
 import type { SessionWaiter } from "../reconcile-cluster.js";
-import type { SyncingClusterView } from "../run-cluster-controller.js";
+import type { ClusterView } from "../reconcile-cluster.js";
 
 /**
  * An in-memory cluster for the applier's unit tests: the core's `applyActions` is the API server,
  * the view is always synced and sees every write at once. `beforeWrite` can fail a write.
  */
 export interface FakeCluster {
-  readonly view: SyncingClusterView;
+  readonly view: ClusterView & { waitForSync(): Promise<void>; isSynced(): boolean };
   readonly writer: ActionWriter;
   readonly sessions: SessionWaiter & { readonly calls: SessionPair[][] };
   state(): ClusterSnapshot;

@@ -1,0 +1,94 @@
+import type { ReconcileOutcome } from "./reconcile-cluster.js";
+import type { ApplierLogger } from "./applier-logger.js";
+
+/**
+ * Logs reconcile outcomes the way operators read them: every applied step, the sessions it
+ * waited for, and transitions only for the quiet outcomes — "converged" once when a cluster
+ * gets there, the interlock's refusal once when it starts, a dry run's plan when it changes.
+ * One instance per process; it remembers each cluster's last outcome.
+ */
+export function createOutcomeLog(): (
+  logger: ApplierLogger,
+  cluster: string,
+  outcome: ReconcileOutcome,
+) => void {
+  const last = new Map<string, { kind: ReconcileOutcome["kind"]; dryRunPlan?: string }>();
+  return (logger, cluster, outcome) => {
+    const previous = last.get(cluster);
+    last.set(cluster, {
+      kind: outcome.kind,
+      ...(previous?.dryRunPlan === undefined ? {} : { dryRunPlan: previous.dryRunPlan }),
+    });
+    switch (outcome.kind) {
+      case "AwaitingSessions":
+        logger.warn(
+          {
+            missing: outcome.sessions.missing.length,
+            sample: outcome.sessions.missing.slice(0, 5),
+          },
+          "BGP sessions opened by the last step are not Established yet; holding further steps",
+        );
+        return;
+      case "StepApplied": {
+        const { plan, step, execution, sessions } = outcome;
+        logger.info(
+          {
+            reason: step.reason,
+            actions: step.actions.length,
+            stepsLeft: plan.steps.length - 1,
+            rateLimitWaitMs: execution.rateLimitWaitMs,
+            ...(sessions === undefined
+              ? {}
+              : {
+                  sessionsEstablished: sessions.established,
+                  sessionsMissing: sessions.missing.length,
+                  sessionsUnverifiable: sessions.unverifiable.length,
+                }),
+          },
+          `applied step: ${step.description}`,
+        );
+        return;
+      }
+      case "Converged":
+        if (previous?.kind !== "Converged") {
+          const { summary } = outcome.plan;
+          logger.info(
+            {
+              reflectors: summary.reflectors,
+              sessions: summary.sessions,
+              fullMeshSessions: summary.fullMeshSessions,
+              meshEnabled: summary.meshEnabled,
+              verdict: summary.analysis.verdict,
+            },
+            "converged",
+          );
+        }
+        return;
+      case "Blocked":
+        if (previous?.kind !== "Blocked") {
+          logger.error(
+            { refused: outcome.plan.summary.analysis.refusedStep },
+            "the next step would lose routes; the interlock refused it and nothing is applied",
+          );
+        }
+        return;
+      case "DryRun": {
+        const { plan } = outcome;
+        const fingerprint = JSON.stringify(plan.steps);
+        if (fingerprint === previous?.dryRunPlan) return;
+        last.set(cluster, { kind: outcome.kind, dryRunPlan: fingerprint });
+        logger.info(
+          {
+            steps: plan.steps.map((s) => ({
+              reason: s.reason,
+              description: s.description,
+              actions: s.actions.length,
+            })),
+          },
+          `dry run: would apply ${plan.steps.length} steps, ${plan.summary.actions} actions`,
+        );
+        return;
+      }
+    }
+  };
+}
