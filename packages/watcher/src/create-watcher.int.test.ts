@@ -6,11 +6,10 @@
 import { trace } from "@opentelemetry/api";
 import { connectRedis, createRedisFleetState, systemClock } from "@rrfleet/fleet-state";
 import { startRedisServer, type RedisServer } from "@rrfleet/fleet-state/testing";
-import type { ClusterSnapshot } from "@rrfleet/topology-core";
-import { makeCluster, makeNodes } from "@rrfleet/topology-core/testing";
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createWatcher, type ClusterWatchHandle, type WatchableCluster } from "./create-watcher.js";
+import { createWatcher, type WatchableCluster } from "./create-watcher.js";
+import { makeFakeWatch, type FakeWatch } from "./testing/fake-watch.js";
 import { createWatcherMetrics } from "./watcher-metrics.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -35,31 +34,9 @@ afterAll(async () => {
 /** What happened to the fake watches, in order, across watchers: `start w1 east`, `stop …`. */
 type Journal = string[];
 
-interface FakeWatch extends ClusterWatchHandle {
-  change(): void;
-}
-
-function makeFakeWatch(journal: Journal, label: string): FakeWatch {
-  let state: ClusterSnapshot = makeCluster(makeNodes(4));
-  const listeners = new Set<() => void>();
+function makeJournaledWatch(journal: Journal, label: string): FakeWatch {
   journal.push(`start ${label}`);
-  return {
-    snapshot: () => state,
-    isSynced: () => true,
-    waitForSync: () => Promise.resolve(),
-    subscribe: (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    stop: () => {
-      journal.push(`stop ${label}`);
-      return Promise.resolve();
-    },
-    change: () => {
-      state = makeCluster(makeNodes(state.nodes.length + 1));
-      for (const listener of listeners) listener();
-    },
-  };
+  return makeFakeWatch(4, () => journal.push(`stop ${label}`));
 }
 
 /** A fresh key prefix on the shared server, one Redis connection per watcher plus one for the test. */
@@ -97,7 +74,7 @@ async function startWatcher(
     state,
     clusters: () => clusters,
     startWatch: (cluster) => {
-      const watch = makeFakeWatch(journal, `${watcherId} ${cluster.name}`);
+      const watch = makeJournaledWatch(journal, `${watcherId} ${cluster.name}`);
       watches.set(cluster.name, watch);
       return Promise.resolve(watch);
     },

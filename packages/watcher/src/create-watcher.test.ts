@@ -1,50 +1,14 @@
 import { trace } from "@opentelemetry/api";
 import { createMemoryFleetState, systemClock, type FleetState } from "@rrfleet/fleet-state";
 import { startTracing, traceparentOf } from "@rrfleet/telemetry";
-import type { ClusterSnapshot } from "@rrfleet/topology-core";
-import { makeCluster, makeNodes } from "@rrfleet/topology-core/testing";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  createWatcher,
-  type ClusterWatchHandle,
-  type WatchableCluster,
-  type Watcher,
-} from "./create-watcher.js";
+import { createWatcher, type WatchableCluster, type Watcher } from "./create-watcher.js";
+import { makeFakeWatch, type FakeWatch } from "./testing/fake-watch.js";
 import { createWatcherMetrics } from "./watcher-metrics.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const HEARTBEAT_MS = 100;
-
-/** An in-memory cluster watch whose state the test changes. */
-interface FakeWatch extends ClusterWatchHandle {
-  change(): void;
-  stopped: boolean;
-}
-
-function makeFakeWatch(nodes = 5): FakeWatch {
-  let state: ClusterSnapshot = makeCluster(makeNodes(nodes));
-  const listeners = new Set<() => void>();
-  const watch: FakeWatch = {
-    stopped: false,
-    snapshot: () => state,
-    isSynced: () => true,
-    waitForSync: () => Promise.resolve(),
-    subscribe: (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    stop: () => {
-      watch.stopped = true;
-      return Promise.resolve();
-    },
-    change: () => {
-      state = makeCluster(makeNodes(state.nodes.length + 1));
-      for (const listener of listeners) listener();
-    },
-  };
-  return watch;
-}
 
 interface Harness {
   readonly state: FleetState;
