@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createNodeFactory,
   findStaleWrites,
+  grantShippedClusterRole,
   readAuditedWrites,
   startFleetService,
   startOtlpReceiver,
@@ -47,12 +48,19 @@ const NODES_PER_CLUSTER = 24;
 const HEARTBEAT_S = 1;
 const LEASE_S = 4;
 const POLICY_INPUT = { topology: "multi", notReadyGraceSeconds: 300 } as const;
+/** Each applier incarnation is its own user; the group holds the shipped ClusterRole and nothing else. */
 const APPLIER_USERS = Array.from({ length: 40 }, (_, i) => ({
   name: `applier-${i + 1}`,
   token: `applier-token-${i + 1}-c0ffee`,
-  groups: ["system:masters"],
+  groups: ["rrfleet-appliers"],
 }));
-const WATCHER_USER = { name: "watcher", token: "watcher-token-5eed", groups: ["system:masters"] };
+/** The watchers' user holds the shipped read-only watcher ClusterRole: a write would be refused. */
+const WATCHER_USER = { name: "watcher", token: "watcher-token-5eed", groups: ["rrfleet-watchers"] };
+const ROLES = [
+  { file: "clusterrole.yaml", group: "rrfleet-appliers" },
+  { file: "clusterrole-watcher.yaml", group: "rrfleet-watchers" },
+] as const;
+
 const COMMON_ENV = {
   HEARTBEAT_SECONDS: String(HEARTBEAT_S),
   LOG_LEVEL: "info",
@@ -278,6 +286,12 @@ describe("fleet mode under chaos", () => {
     dir = await mkdtemp(join(tmpdir(), "rrfleet-e2e-chaos-"));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     for (const name of CLUSTERS) {
+      for (const { file, group } of ROLES) {
+        await grantShippedClusterRole(cluster(name).kubeConfig, file, {
+          kind: "Group",
+          name: group,
+        });
+      }
       const factory = createNodeFactory(cluster(name).kubeConfig, {
         kubeletVersion: cluster(name).kubeApiserverVersion,
       });

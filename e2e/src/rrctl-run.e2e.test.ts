@@ -9,14 +9,11 @@ import {
   type Plan,
   type Policy,
 } from "@rrfleet/topology-core";
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import type { V1ClusterRole } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
 import {
   createNodeFactory,
   describeExit,
+  grantShippedClusterRole,
   readLogTail,
   startRouteObserver,
   startRrctlRun,
@@ -35,9 +32,6 @@ const POLICY_INPUT = { topology: "multi", notReadyGraceSeconds: 300 } as const;
 const LIMITED = { name: "limited", token: "limited-token-5b0e" } as const;
 /** The controller's own user, bound to the ClusterRole this repo ships (and nothing else). */
 const CONTROLLER = { name: "rrfleet", token: "rrfleet-token-91d3" } as const;
-const CLUSTER_ROLE_FILE = fileURLToPath(
-  new URL("../../deploy/kubernetes/clusterrole.yaml", import.meta.url),
-);
 /** Fast switchovers: there is no Calico here to wait for, and the observer checks every state. */
 const RUN_ARGS = [
   "--session-check",
@@ -112,15 +106,9 @@ describe("rrctl run against a real API server", () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ name: "run", users: [LIMITED, CONTROLLER] });
-    const rbac = cluster.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
-    const role = parseYaml(await readFile(CLUSTER_ROLE_FILE, "utf8")) as V1ClusterRole;
-    await rbac.createClusterRole({ body: role });
-    await rbac.createClusterRoleBinding({
-      body: {
-        metadata: { name: "rrfleet" },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "rrfleet" },
-        subjects: [{ kind: "User", name: CONTROLLER.name, apiGroup: "rbac.authorization.k8s.io" }],
-      },
+    await grantShippedClusterRole(cluster.kubeConfig, "clusterrole.yaml", {
+      kind: "User",
+      name: CONTROLLER.name,
     });
     nodes = createNodeFactory(cluster.kubeConfig, { kubeletVersion: cluster.kubeApiserverVersion });
     await nodes.createNodes(60, { zones: ZONES });

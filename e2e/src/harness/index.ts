@@ -29,3 +29,4 @@ export * from "./fleet-service-process.js";
 export * from "./redis-process.js";
 export * from "./fleet-file.js";
 export * from "./otlp-receiver.js";
+export * from "./shipped-cluster-role.js";
