@@ -1,7 +1,4 @@
-/** The log calls the applier makes (a pino logger fits it). */
-export interface ApplierLogger {
-  debug(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
+import type { WatchLogger } from "@rrfleet/kube";
+
+/** The log calls the applier makes: the same four as the watches' (a pino logger fits both). */
+export type ApplierLogger = WatchLogger;

@@ -4,7 +4,18 @@ import type { Action, Step } from "@rrfleet/topology-core";
 import { describe, expect, it } from "vitest";
 import { executeStep, type ActionWriter } from "./execute-step.js";
 import { createFakeClock } from "./testing/fake-clock.js";
-import { createTokenBucket } from "./token-bucket.js";
+import { createMemoryFleetState, type Clock } from "@rrfleet/fleet-state";
+import { createSharedTokenBucket } from "./fleet/shared-token-bucket.js";
+
+/** A write budget shared through the in-memory state, as embedded mode uses it. */
+function createBucket(ratePerSecond: number, burst: number, clock: Clock) {
+  const state = createMemoryFleetState({ clock });
+  return createSharedTokenBucket(
+    state,
+    [{ key: "cluster/test", shape: { ratePerSecond, burst } }],
+    clock,
+  );
+}
 
 function labelPatch(name: string): Action {
   return {
@@ -49,8 +60,7 @@ function createRecordingWriter(): ActionWriter & { order: string[]; maxInFlight:
 describe("executeStep", () => {
   const snapshot = makeCluster(makeNodes(12));
   const actions = snapshot.nodes.map((node) => labelPatch(node.name));
-  const bucket = () =>
-    createTokenBucket({ ratePerSecond: 1000, burst: 1000, clock: createFakeClock() });
+  const bucket = () => createBucket(1000, 1000, createFakeClock());
 
   it("writes one at a time, in the listed order, when only prefixes were proven safe", async () => {
     const writer = createRecordingWriter();
@@ -98,7 +108,7 @@ describe("executeStep", () => {
     const writer = createRecordingWriter();
     const execution = await executeStep(stepOf(actions.slice(0, 5), false), snapshot, {
       writer,
-      bucket: createTokenBucket({ ratePerSecond: 10, burst: 2, clock }),
+      bucket: createBucket(10, 2, clock),
     });
     expect(execution.rateLimitWaitMs).toBe(300);
   });

@@ -22,6 +22,5 @@ export * from "./topology/spread-over-zones.js";
 export * from "./analysis/find-sessions-to-confirm.js";
 export * from "./fleet/assign-shards.js";
 export * from "./fleet/check-lease-timing.js";
-export * from "./fleet/decide-lease.js";
 export * from "./fleet/is-write-fenced.js";
 export { compareStrings } from "./model/order.js";

@@ -12,6 +12,7 @@
  */
 import { SpanStatusCode, type Span, type Tracer } from "@opentelemetry/api";
 import type { Clock, Membership, ShardMapStore, SnapshotStore } from "@rrfleet/fleet-state";
+import type { WatchLogger } from "@rrfleet/kube";
 import type { ClusterSnapshot } from "@rrfleet/topology-core";
 import { traceparentOf } from "@rrfleet/telemetry";
 import type { WatcherMetrics } from "./watcher-metrics.js";
@@ -34,12 +35,7 @@ export interface ClusterWatchHandle {
 }
 
 /** The log calls the watcher makes (a pino logger fits it). */
-export interface WatcherLogger {
-  debug(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
+export type WatcherLogger = WatchLogger;
 
 /** Dependencies of {@link createWatcher}. */
 export interface WatcherDeps {

@@ -3,7 +3,7 @@ import { createManualClock } from "@rrfleet/fleet-state/testing";
 import { describe, expect, it } from "vitest";
 import { campaignForLeadership, type LeaderElectionOptions } from "./leader-election.js";
 
-const silent = { info() {}, warn() {}, error() {} };
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const timing = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 
 function options(lease: LeaderLease, clock: Clock, candidateId: string): LeaderElectionOptions {

@@ -11,15 +11,9 @@
  * standby (whose full resync on takeover is the one recovery path).
  */
 import { KubeError } from "@rrfleet/kube";
+import type { ApplierLogger } from "../applier-logger.js";
 import type { Clock, LeaderLease } from "@rrfleet/fleet-state";
 import { RETRY_JITTER_FACTOR, type LeaseTiming } from "@rrfleet/topology-core";
-
-/** The log calls the election makes (a pino logger fits it). */
-export interface ElectionLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
 
 /** Options of {@link campaignForLeadership}. */
 export interface LeaderElectionOptions {
@@ -28,7 +22,7 @@ export interface LeaderElectionOptions {
   readonly candidateId: string;
   readonly timing: LeaseTiming;
   readonly clock: Clock;
-  readonly logger: ElectionLogger;
+  readonly logger: ApplierLogger;
   /** [0, 1) for the retry jitter; default Math.random. */
   readonly random?: () => number;
   /**

@@ -1,7 +1,7 @@
 import type { Clock, LeaderLease } from "@rrfleet/fleet-state";
 import type { LeaseTiming } from "@rrfleet/topology-core";
 import type { FleetApplierMetrics } from "./fleet-metrics.js";
-import { campaignForLeadership, type ElectionLogger } from "./leader-election.js";
+import { campaignForLeadership } from "./leader-election.js";
 import { runFleetLeader, type FleetLeaderDeps } from "./run-fleet-leader.js";
 
 /** Dependencies of {@link runApplierService}. */
@@ -10,7 +10,6 @@ export interface ApplierServiceDeps extends FleetLeaderDeps {
   readonly candidateId: string;
   readonly timing: LeaseTiming;
   readonly clock: Clock;
-  readonly logger: FleetLeaderDeps["logger"] & ElectionLogger;
   readonly fleetMetrics: FleetApplierMetrics;
 }
 

@@ -138,7 +138,15 @@ export async function runFleetLeader(
     "leading: full resync of every cluster",
   );
 
-  const worker = createClusterWorker(deps, leadership, finish);
+  // Shard weights: node counts as the last leader reported them, then as this one plans.
+  // Kept here rather than read from every status each period (that is one Redis read of the
+  // whole fleet every quarter heartbeat).
+  const nodeCounts = new Map(
+    Object.entries(await state.readStatuses()).flatMap(([name, status]) =>
+      status.nodes === undefined ? [] : [[name, status.nodes] as const],
+    ),
+  );
+  const worker = createClusterWorker(deps, leadership, finish, nodeCounts);
   const orphanLog = { last: "" };
   const logFailure =
     (what: string) =>
@@ -151,7 +159,7 @@ export async function runFleetLeader(
       clock,
       deps.settings.heartbeatMs / 4,
       stopSignal,
-      () => publishShardMap(deps, leadership, orphanLog),
+      () => publishShardMap(deps, leadership, nodeCounts, orphanLog),
       {
         onError: logFailure("publishing the shard map"),
       },
@@ -220,18 +228,18 @@ export function highestEpochIn(snapshot: ClusterSnapshot): number {
 async function publishShardMap(
   deps: FleetLeaderDeps,
   leadership: Leadership,
+  nodeCounts: ReadonlyMap<string, number>,
   /** The orphans logged last: each change is logged once, not every period. */
   orphanLog: { last: string },
 ): Promise<void> {
   const { state, clock, logger, fleetMetrics } = deps;
-  const [members, previous, statuses] = await Promise.all([
+  const [members, previous] = await Promise.all([
     state.listMembers(clock.now()),
     state.readShardMap(),
-    state.readStatuses(),
   ]);
   const clusters = deps.clusters().map((cluster) => ({
     name: cluster.name,
-    weight: Math.max(1, statuses[cluster.name]?.nodes ?? 1),
+    weight: Math.max(1, nodeCounts.get(cluster.name) ?? 1),
   }));
   const result = assignShards({
     clusters,
@@ -284,6 +292,8 @@ function createClusterWorker(
   deps: FleetLeaderDeps,
   leadership: Leadership,
   finish: (end: FleetLeaderEnd) => void,
+  /** Updated after every pass: the shard map's weights. */
+  nodeCounts: Map<string, number>,
 ): ClusterWorker {
   const { state, clock, metrics, fleetMetrics, settings } = deps;
   const backoff = settings.backoff ?? { initialMs: 1_000, maxMs: 60_000 };
@@ -428,15 +438,10 @@ function createClusterWorker(
       failures.delete(entry.cluster);
       span.setAttribute("rrfleet.outcome", outcome.kind);
       const traceparent = traceparentOf(span);
+      const nodes = view.snapshot().nodes.length;
+      nodeCounts.set(entry.cluster, nodes);
       logOutcome(logger, entry.cluster, outcome);
-      await recordOutcome(
-        deps,
-        leadership,
-        entry,
-        outcome,
-        view.snapshot().nodes.length,
-        traceparent,
-      );
+      await recordOutcome(deps, leadership, entry, outcome, nodes, traceparent);
       switch (outcome.kind) {
         case "StepApplied":
           unconfirmed.set(entry.cluster, outcome.sessions?.missing ?? []);
