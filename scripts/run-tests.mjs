@@ -31,6 +31,10 @@ for (const dir of workspaceDirs())
 if (existsSync(join(root, "e2e", "tools", "build-binaries.sh"))) {
   count(run("bash", ["e2e/tools/build-binaries.sh"]) === 0, "e2e binaries (kube-apiserver, etcd)");
 }
+// The BGP lab's speakers: Debian's BIRD 1.6, installed when missing (CI runs as root).
+if (existsSync(join(root, "e2e", "tools", "ensure-bird.sh"))) {
+  count(run("bash", ["e2e/tools/ensure-bird.sh"]) === 0, "BIRD for the BGP lab");
+}
 
 const runsDir = join(root, ".turbo", "runs");
 const before = new Set(existsSync(runsDir) ? readdirSync(runsDir) : []);
