@@ -20,6 +20,9 @@
 # image is always handed to `docker build`, whose layer cache makes an unchanged tree a no-op.
 # Delete a tag (docker rmi) or a cached file to build it again.
 #
+# Without `docker compose`, the compose CLI (github.com/docker/compose/v5 v5.6.0, built from its
+# module) is installed as the docker CLI plugin ${DOCKER_CONFIG:-~/.docker}/cli-plugins/docker-compose.
+#
 # Needs: root (debootstrap), docker with BuildKit (a `docker buildx`, or a CLI older than 23 such
 # as Debian's docker.io), go (the Go tools), npm (Node and npm come from the npm registry).
 # RRFLEET_BUILD_CA_FILE (default /etc/ssl/certs/ca-certificates.crt) is handed to `npm ci` inside
@@ -175,6 +178,15 @@ revision="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
 log "rrfleet: built in $((SECONDS - start)) s"
 echo "RRFLEET_IMAGE=rrfleet:local"
 [[ "$only" == rrfleet ]] && exit 0
+
+# --- the compose CLI plugin (testcontainers' DockerComposeEnvironment runs `docker compose`) ------
+if ! docker compose version >/dev/null 2>&1; then
+  compose="$("$root/scripts/build-go-tool.sh" docker-compose github.com/docker/compose/v5/cmd v5.6.0)"
+  plugins="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
+  mkdir -p "$plugins"
+  ln -sfn "$compose" "$plugins/docker-compose"
+  log "compose: installed $plugins/docker-compose -> $compose"
+fi
 
 # --- Redis from Debian -------------------------------------------------------------------------
 context="$cache/context/redis"
