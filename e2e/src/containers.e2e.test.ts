@@ -73,6 +73,29 @@ const TITLE =
     ? "docker-compose.yml in containers"
     : `docker-compose.yml in containers (skipped: ${unavailable})`;
 
+/**
+ * The address containers reach this host on: what Docker maps `host-gateway` to (the default
+ * bridge's gateway, e.g. 172.17.0.1), read inside a throwaway container of `image`. (Docker 20.10
+ * leaves the bridge's IPAM gateway empty, and Node lists no address of a bridge without carrier.)
+ */
+async function findDockerHostAddress(image: string): Promise<string> {
+  const hosts = await run("docker", [
+    "run",
+    "--rm",
+    "--network",
+    "bridge",
+    "--add-host",
+    "docker-host:host-gateway",
+    image,
+    "getent",
+    "ahostsv4",
+    "docker-host",
+  ]);
+  const address = /^(\d+\.\d+\.\d+\.\d+)\s/m.exec(hosts)?.[1];
+  if (address === undefined) throw new Error(`host-gateway resolved to nothing: ${hosts}`);
+  return address;
+}
+
 /** Runs a command; rejects with its output on a non-zero exit. */
 async function run(
   command: string,
@@ -212,18 +235,9 @@ describe.skipIf(unavailable !== undefined)(TITLE, () => {
     console.log(
       `containers.e2e: images ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(images)}`,
     );
-    const gateway = (
-      await run("docker", [
-        "network",
-        "inspect",
-        "bridge",
-        "--format",
-        "{{(index .IPAM.Config 0).Gateway}}",
-      ])
-    ).trim();
-    if (!/^\d+\.\d+\.\d+\.\d+$/.test(gateway)) {
-      throw new Error(`the Docker bridge has no IPv4 gateway (got "${gateway}")`);
-    }
+    const gateway = await findDockerHostAddress(
+      images["RRFLEET_BASE_IMAGE"] ?? "rrfleet/node:local",
+    );
 
     fleet = await startTestFleet(
       CLUSTERS.map((c) => c.name),
@@ -276,11 +290,13 @@ describe.skipIf(unavailable !== undefined)(TITLE, () => {
       .withEnvironment(images)
       // `--pull never`: every image is built here; a missing one must fail, not be fetched.
       .withPullPolicy(PullPolicy.neverPull())
-      .withDefaultWaitStrategy(Wait.forHealthCheck())
+      // Started is enough here (compose itself waits for the dependencies' health); the first
+      // test polls every service's health with a deadline and names the ones that are not.
+      .withDefaultWaitStrategy(Wait.forSuccessfulCommand("true"))
       .withStartupTimeout(180_000)
       .up();
     console.log(
-      `containers.e2e: compose up (every service healthy) in ${((performance.now() - upStarted) / 1000).toFixed(1)} s`,
+      `containers.e2e: compose up in ${((performance.now() - upStarted) / 1000).toFixed(1)} s`,
     );
   }, BUILD_TIMEOUT_MS + 600_000);
 
