@@ -508,17 +508,29 @@ describe.skipIf(unavailable !== undefined)(TITLE, () => {
     const spanMetrics = await waitFor(
       async () => {
         const result = await promQuery(
-          '{__name__=~"traces_span_metrics_calls(_total)?", service_name="rrfleet-applier"}',
+          '{__name__=~"traces_span_metrics_calls(_total)?", span_name="applier.reconcile"}',
         );
         return result.length > 0 ? result : undefined;
       },
       {
-        description: "span metrics of rrfleet-applier in Prometheus",
+        description: "span metrics of applier.reconcile in Prometheus",
         timeoutMs: 90_000,
         intervalMs: 2_000,
       },
     );
-    expect(spanMetrics.map((r) => r.metric["span_name"])).toContain("applier.reconcile");
+    console.log(
+      `containers.e2e: span metrics: ${JSON.stringify(spanMetrics.map((r) => r.metric))}`,
+    );
+    for (const series of spanMetrics) {
+      expect(series.metric["service_name"]).toBe("rrfleet-applier");
+      expect(CLUSTERS.map((c) => c.name)).toContain(series.metric["rrfleet_cluster"]);
+    }
+    const durations = await promQuery(
+      'count by (__name__) ({__name__=~"traces_span_metrics_duration.*_bucket", service_name="rrfleet-watcher"})',
+    );
+    expect(durations.map((r) => r.metric["__name__"])).toEqual([
+      "traces_span_metrics_duration_milliseconds_bucket",
+    ]);
     const collector = await promQuery('up{job="otel-collector"} == 1');
     expect(collector).toHaveLength(1);
   });
