@@ -5,7 +5,7 @@
 #   scripts/build-images.sh            # all images (base, rrfleet, redis, collector, Jaeger, Prometheus)
 #   scripts/build-images.sh rrfleet    # only the Node base and the rrfleet image
 #
-#   RRFLEET_BASE_IMAGE  rrfleet/node:24.21.0-HASH  Debian bookworm (debootstrap) + Node from npm
+#   RRFLEET_BASE_IMAGE  rrfleet/node:HASH          Debian bookworm (debootstrap) + Node from npm
 #   RRFLEET_IMAGE       rrfleet:local              the repository's Dockerfile on that base
 #   REDIS_IMAGE         rrfleet/redis:HASH         Debian's redis-server
 #   OTELCOL_IMAGE       rrfleet/otelcol:HASH       scripts/build-otelcol.sh (collector builder)
