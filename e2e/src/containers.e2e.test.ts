@@ -13,6 +13,7 @@
  * lists skipped suites with their titles; a skip is never counted as a pass).
  */
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -37,7 +38,14 @@ import {
 } from "testcontainers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { createNodeFactory, startTestFleet, waitFor, type TestFleet } from "./harness/index.js";
+import {
+  createNodeFactory,
+  grantShippedClusterRole,
+  startTestFleet,
+  userContextName,
+  waitFor,
+  type TestFleet,
+} from "./harness/index.js";
 
 const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
@@ -134,22 +142,42 @@ function parseImageTags(stdout: string): Record<string, string> {
 
 interface Kubeconfig {
   clusters: { name: string; cluster: Record<string, string> }[];
-  users: unknown[];
-  contexts: unknown[];
+  users: { name: string }[];
+  contexts: { name: string; context: { user: string } }[];
+  "current-context": string;
 }
+
+/**
+ * Each role reaches the member clusters as its own API user holding only the ClusterRole this
+ * repository ships for it (watchers: read-only); the admin's credentials never enter a container.
+ */
+const ROLES = [
+  {
+    role: "watcher",
+    services: WATCHERS,
+    user: { name: "watcher", token: randomBytes(16).toString("hex"), groups: ["rrfleet-watchers"] },
+    clusterRole: "clusterrole-watcher.yaml",
+  },
+  {
+    role: "applier",
+    services: APPLIERS,
+    user: { name: "applier", token: randomBytes(16).toString("hex"), groups: ["rrfleet-appliers"] },
+    clusterRole: "clusterrole.yaml",
+  },
+] as const;
 
 /**
  * The override the test adds to docker-compose.yml: the fleet directory with the member clusters,
  * fast timings, sessions confirmed by delay (no calico-node here) and host ports chosen by Docker
  * on loopback (fixed ones could be taken on a shared machine).
  */
-function renderOverride(fleetDir: string): string {
+function renderOverride(fleetDirs: Readonly<Record<"watcher" | "applier", string>>): string {
   const lines = ["services:"];
   const service = (name: string, body: readonly string[]) =>
     lines.push(`  ${name}:`, ...body.map((line) => `    ${line}`));
   for (const name of WATCHERS) {
     service(name, [
-      `volumes: !override ["${fleetDir}:/etc/rrfleet:ro"]`,
+      `volumes: !override ["${fleetDirs.watcher}:/etc/rrfleet:ro"]`,
       "environment:",
       '  HEARTBEAT_SECONDS: "2"',
       ...(name === "watcher-1" ? ["ports: !reset []"] : []),
@@ -157,7 +185,7 @@ function renderOverride(fleetDir: string): string {
   }
   for (const name of APPLIERS) {
     service(name, [
-      `volumes: !override ["${fleetDir}:/etc/rrfleet:ro"]`,
+      `volumes: !override ["${fleetDirs.applier}:/etc/rrfleet:ro"]`,
       "environment:",
       '  HEARTBEAT_SECONDS: "2"',
       "  SESSION_CHECK: delay",
@@ -228,6 +256,10 @@ describe.skipIf(unavailable !== undefined)(TITLE, () => {
   beforeAll(async () => {
     // Ryuk (the reaper container) would be pulled from a registry: cleanup is afterAll's job.
     process.env["TESTCONTAINERS_RYUK_DISABLED"] = "true";
+    // The stack runs on this host's daemon (its API servers must be reachable from the
+    // containers) and publishes on 127.0.0.1. testcontainers would take the bridge's gateway
+    // instead wherever /.dockerenv exists (as on this sandbox), or try to pull alpine to find one.
+    process.env["TESTCONTAINERS_HOST_OVERRIDE"] ??= "127.0.0.1";
     const started = performance.now();
     images = parseImageTags(
       await run("bash", ["scripts/build-images.sh"], { timeoutMs: BUILD_TIMEOUT_MS }),
@@ -241,47 +273,68 @@ describe.skipIf(unavailable !== undefined)(TITLE, () => {
 
     fleet = await startTestFleet(
       CLUSTERS.map((c) => c.name),
-      { bindAddress: gateway },
+      { bindAddress: gateway, users: ROLES.map((r) => r.user) },
     );
     for (const { name, nodes } of CLUSTERS) {
       const cluster = fleet.cluster(name);
+      for (const { user, clusterRole } of ROLES) {
+        await grantShippedClusterRole(cluster.kubeConfig, clusterRole, {
+          kind: "Group",
+          name: user.groups[0],
+        });
+      }
       await createNodeFactory(cluster.kubeConfig, {
         kubeletVersion: cluster.kubeApiserverVersion,
       }).createNodes(nodes, { zones: ["zone-a", "zone-b"] });
     }
 
-    // The fleet directory the services mount at /etc/rrfleet (read as user 10001).
+    // One fleet directory per role, mounted at /etc/rrfleet (read as user 10001): a fleet file
+    // and, per cluster, a kubeconfig with that role's user only and the CA inlined.
     dir = await mkdtemp(join(tmpdir(), "rrfleet-containers-"));
-    const fleetDir = join(dir, "fleet");
-    await mkdir(join(fleetDir, "kubeconfigs"), { recursive: true, mode: 0o755 });
-    for (const { name } of CLUSTERS) {
-      const cluster = fleet.cluster(name);
-      const config = JSON.parse(await readFile(cluster.kubeconfigPath, "utf8")) as Kubeconfig;
-      const ca = await readFile(cluster.caFile);
-      for (const entry of config.clusters) {
-        expect(entry.cluster["server"]).toBe(cluster.apiUrl);
-        delete entry.cluster["certificate-authority"];
-        entry.cluster["certificate-authority-data"] = ca.toString("base64");
+    const fleetDirs = { watcher: join(dir, "fleet-watcher"), applier: join(dir, "fleet-applier") };
+    for (const { role, user } of ROLES) {
+      const fleetDir = fleetDirs[role];
+      await mkdir(join(fleetDir, "kubeconfigs"), { recursive: true, mode: 0o755 });
+      for (const { name } of CLUSTERS) {
+        const cluster = fleet.cluster(name);
+        const config = JSON.parse(await readFile(cluster.kubeconfigPath, "utf8")) as Kubeconfig;
+        const context = userContextName(name, user.name);
+        const ca = (await readFile(cluster.caFile)).toString("base64");
+        const own = config.contexts.filter((c) => c.name === context);
+        const roleConfig: Kubeconfig = {
+          ...config,
+          clusters: config.clusters.map((entry) => {
+            expect(entry.cluster["server"]).toBe(cluster.apiUrl);
+            return {
+              name: entry.name,
+              cluster: { server: cluster.apiUrl, "certificate-authority-data": ca },
+            };
+          }),
+          users: config.users.filter((u) => own.some((c) => c.context.user === u.name)),
+          contexts: own,
+          "current-context": context,
+        };
+        expect(roleConfig.users).toHaveLength(1);
+        await writeFile(join(fleetDir, "kubeconfigs", `${name}.json`), JSON.stringify(roleConfig), {
+          mode: 0o644,
+        });
       }
-      await writeFile(join(fleetDir, "kubeconfigs", `${name}.json`), JSON.stringify(config), {
-        mode: 0o644,
-      });
+      await writeFile(
+        join(fleetDir, "fleet.yaml"),
+        [
+          "clusters:",
+          ...CLUSTERS.flatMap(({ name }) => [
+            `  - name: ${name}`,
+            `    kubeconfig: kubeconfigs/${name}.json`,
+            `    context: ${userContextName(name, user.name)}`,
+          ]),
+          "",
+        ].join("\n"),
+        { mode: 0o644 },
+      );
     }
-    await writeFile(
-      join(fleetDir, "fleet.yaml"),
-      [
-        "clusters:",
-        ...CLUSTERS.flatMap(({ name }) => [
-          `  - name: ${name}`,
-          `    kubeconfig: kubeconfigs/${name}.json`,
-          `    context: ${name}`,
-        ]),
-        "",
-      ].join("\n"),
-      { mode: 0o644 },
-    );
     const overrideFile = join(dir, "docker-compose.e2e.yml");
-    await writeFile(overrideFile, renderOverride(fleetDir));
+    await writeFile(overrideFile, renderOverride(fleetDirs));
 
     projectName = `rrfleet-e2e-${String(process.pid)}`;
     const upStarted = performance.now();
@@ -306,9 +359,14 @@ describe.skipIf(unavailable !== undefined)(TITLE, () => {
       const logs = join(ROOT, "e2e", "reports", "containers");
       await mkdir(logs, { recursive: true });
       for (const service of composeServices) {
-        const text = await run("docker", ["logs", "--tail", "400", `${projectName}-${service}-1`], {
-          env: process.env,
-        }).catch((err: unknown) => String(err));
+        const text = await execFileAsync(
+          "docker",
+          ["logs", "--tail", "400", `${projectName}-${service}-1`],
+          { maxBuffer: 64 * 1024 * 1024 },
+        ).then(
+          ({ stdout, stderr }) => `${stdout}${stderr}`,
+          (err: unknown) => String(err),
+        );
         await writeFile(join(logs, `${service}.log`), text);
       }
       await stack.down({ removeVolumes: true, timeout: 10_000 });
