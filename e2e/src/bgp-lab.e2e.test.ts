@@ -43,7 +43,8 @@ const MULTI = {
   reflectorsPerNode: 2,
   notReadyGraceSeconds: 15,
 } as const;
-const ZONED = { ...MULTI, topology: "zoned" } as const;
+/** Two reflectors per zone sharing the zone's cluster ID: the switch really changes cluster IDs. */
+const ZONED = { ...MULTI, topology: "zoned", min: 6 } as const;
 const NODES = Number(process.env["BGP_LAB_NODES"] ?? 30);
 /** A reflector's own block while its own sessions restart: seconds, not minutes (NOTES: up to 62 s). */
 const OWN_BLOCK_BOUND_MS = 90_000;

@@ -185,6 +185,9 @@ export async function startCalicoNodeStandIn(
       }
       await forEachLimited(hosts, async (host) => {
         await daemons.get(host.name)?.start();
+        // A joining node's first sessions come up (both ends dial; collisions drop and redo
+        // them): its own routes may flicker meanwhile, like a node changing role.
+        judge.openRoleChange(host.name);
       });
     }
 

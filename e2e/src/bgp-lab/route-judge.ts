@@ -5,10 +5,11 @@
  * had one, while both nodes were up (the lab marks nodes down before it kills or deletes them).
  *
  * Gaps are split into
- * - **own-block**: the gap started while one of the two nodes was changing role — its
- *   route-reflector cluster ID appeared, went or changed, which restarts all its BGP sessions
- *   (from the first configuration that carried the change until BIRD shows all of its BGP
- *   sessions Established again, plus a short settle for the kernel); unavoidable, reported;
+ * - **own-block**: the gap started while one of the two nodes was starting its sessions afresh —
+ *   its route-reflector cluster ID appeared, went or changed (which restarts all its BGP
+ *   sessions), or it just joined the cluster — from the first configuration that carried the
+ *   change (or BIRD's start) until BIRD shows all of its BGP sessions Established, plus a short
+ *   settle for the kernel; unavoidable, reported;
  * - **other**: everything else, which a rollout must never cause.
  *
  * Replacements. BIRD 1.6 changes a kernel route by deleting it and adding the new one
@@ -68,11 +69,14 @@ export interface RouteJudge {
   markDown(node: string, at?: number): void;
   /** The node is up again from `at` on. */
   markUp(node: string, at?: number): void;
-  /** A role change of `node` started (its cluster ID changed in the configuration BIRD got). */
+  /**
+   * `node` starts its sessions afresh: its cluster ID changed in the configuration BIRD got (a
+   * role change restarts every session), or it joined.
+   */
   openRoleChange(node: string, at?: number): void;
-  /** The role change ended (all its BGP sessions are Established again). */
+  /** That ended: all its BGP sessions are Established. */
   closeRoleChange(node: string, at?: number): void;
-  /** Whether the node has a role change open. */
+  /** Whether the node has such a window open. */
   isChangingRole(node: string): boolean;
   /** The blocks `node` has a route to now. */
   blocksOf(node: string): ReadonlySet<string>;
