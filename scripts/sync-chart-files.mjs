@@ -14,7 +14,10 @@ const root = new URL("..", import.meta.url).pathname;
 export const CHART_FILE_COPIES = [
   ["deploy/monitoring/rrfleet.rules.yaml", "deploy/helm/rrfleet/files/rrfleet.rules.yaml"],
   ["deploy/kubernetes/clusterrole.yaml", "deploy/helm/rrfleet/files/clusterrole.yaml"],
-  ["deploy/kubernetes/clusterrole-watcher.yaml", "deploy/helm/rrfleet/files/clusterrole-watcher.yaml"],
+  [
+    "deploy/kubernetes/clusterrole-watcher.yaml",
+    "deploy/helm/rrfleet/files/clusterrole-watcher.yaml",
+  ],
 ];
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {

@@ -30,3 +30,8 @@ export * from "./redis-process.js";
 export * from "./fleet-file.js";
 export * from "./otlp-receiver.js";
 export * from "./shipped-cluster-role.js";
+export * from "./run-command.js";
+export * from "./go-tools.js";
+export * from "./prometheus-operator-crds.js";
+export * from "./install-crds.js";
+export * from "./kube-request.js";
