@@ -32,6 +32,15 @@ if (existsSync(join(root, "e2e", "tools", "build-binaries.sh"))) {
   count(run("bash", ["e2e/tools/build-binaries.sh"]) === 0, "e2e binaries (kube-apiserver, etcd)");
 }
 
+// Go tools the suites run — helm (the chart) and promtool (the alert rules) — built from the Go
+// module proxy the same way (minutes on a new machine, printed from ~/.cache/rrfleet/bin after).
+for (const [name, pkg, version] of [
+  ["helm", "helm.sh/helm/v3/cmd/helm", "v3.22.0"],
+  ["promtool", "github.com/prometheus/prometheus/cmd/promtool", "v0.316.0"],
+]) {
+  count(run("bash", ["scripts/build-go-tool.sh", name, pkg, version]) === 0, `${name} ${version}`);
+}
+
 const runsDir = join(root, ".turbo", "runs");
 const before = new Set(existsSync(runsDir) ? readdirSync(runsDir) : []);
 const turboStatus = run("npx", [
