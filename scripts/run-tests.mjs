@@ -33,11 +33,11 @@ if (existsSync(join(root, "e2e", "tools", "build-binaries.sh"))) {
 }
 
 // Go tools the suites run — helm (the chart) and promtool (the alert rules) — built from the Go
-// module proxy the same way (minutes on a new machine, printed from ~/.cache/rrfleet/bin after).
-for (const [name, pkg, version] of [
-  ["helm", "helm.sh/helm/v3/cmd/helm", "v3.22.0"],
-  ["promtool", "github.com/prometheus/prometheus/cmd/promtool", "v0.316.0"],
-]) {
+// module proxy at the versions pinned in scripts/go-tools.json (minutes on a new machine, printed
+// from ~/.cache/rrfleet/bin after that).
+const goTools = JSON.parse(readFileSync(join(root, "scripts", "go-tools.json"), "utf8"));
+for (const name of ["helm", "promtool"]) {
+  const { package: pkg, version } = goTools[name];
   count(run("bash", ["scripts/build-go-tool.sh", name, pkg, version]) === 0, `${name} ${version}`);
 }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { buildGoTool, PROMTOOL, runCommand } from "./harness/index.js";
+import { buildGoTool, runCommand } from "./harness/index.js";
 
 /**
  * deploy/monitoring/rrfleet.rules.yaml, judged by promtool (Prometheus v3.16's own checker and
@@ -64,7 +64,7 @@ describe("deploy/monitoring/rrfleet.rules.yaml", () => {
   }
 
   beforeAll(async () => {
-    promtool = await buildGoTool(PROMTOOL);
+    promtool = await buildGoTool("promtool");
     rules = parseYaml(await readFile(RULES, "utf8")) as RuleFile;
     alerts = rules.groups.flatMap((g) => g.rules.filter((r) => r.alert !== undefined));
     for (const file of (await readdir(join(MONITORING, "tests"))).sort()) {

@@ -22,7 +22,6 @@ import {
   buildGoTool,
   createNodeFactory,
   describeExit,
-  HELM,
   installCrds,
   locatePrometheusOperatorCrds,
   PROMETHEUS_OPERATOR_VERSION,
@@ -246,7 +245,7 @@ describe("deploy/helm/rrfleet", () => {
   }
 
   beforeAll(async () => {
-    helm = await buildGoTool(HELM);
+    helm = await buildGoTool("helm");
     cluster = await startTestCluster({ name: "helm" });
     const crds = await installCrds(cluster.kubeConfig, await locatePrometheusOperatorCrds());
     console.log(
