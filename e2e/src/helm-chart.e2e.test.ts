@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -621,6 +622,38 @@ describe("deploy/helm/rrfleet", () => {
         expect(response.warnings, workload.metadata.name).toEqual([]);
       }
     });
+  });
+
+  it("applies deploy/kubernetes/rrctl-run.yaml as it is, and its namespace admits its pod under restricted", async () => {
+    const objects = ["clusterrole.yaml", "rrctl-run.yaml"].flatMap((file) =>
+      parseAllDocuments(readFileSync(join(ROOT, "deploy/kubernetes", file), "utf8"))
+        .map((d) => d.toJS() as KubeObject | null)
+        .filter((o): o is KubeObject => o !== null),
+    );
+    for (const object of objects) {
+      const path = await collectionPath(object, "rrfleet");
+      const response = await requestKube(
+        { cluster },
+        "POST",
+        `${path}?fieldValidation=Strict`,
+        object,
+      );
+      expect(response.status, `${object.kind} ${object.metadata.name}: ${response.body}`).toBe(201);
+      expect(response.warnings, object.metadata.name).toEqual([]);
+    }
+    const deployment = objects.find(isWorkload);
+    const response = await requestKube(
+      { cluster },
+      "POST",
+      "/api/v1/namespaces/rrfleet/pods?fieldValidation=Strict",
+      {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "rrctl-run-probe", labels: deployment?.spec.template.metadata.labels },
+        spec: deployment?.spec.template.spec,
+      },
+    );
+    expect(response.status, response.body).toBe(201);
   });
 
   it("has a namespace that really enforces restricted: a privileged variant of a pod is refused", async () => {
