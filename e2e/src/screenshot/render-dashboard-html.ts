@@ -208,7 +208,7 @@ function renderTimeseries(
   const legendRows = Math.min(3, Math.ceil(lines.length / Math.max(1, Math.floor(w / 170))));
   const plotH = h - 22 - legendRows * 16;
   const left = 52;
-  const plotW = w - left - 10;
+  const plotW = w - left - 22;
   const values = lines.flatMap((l) => l.points.map(([, v]) => v));
   const max = Math.max(...values, 0);
   const min = Math.min(...values, 0);
@@ -261,7 +261,7 @@ function renderStateTimeline(
   const lines = linesOf(panel, results);
   if (lines.length === 0) return `<div class="nodata">No data</div>`;
   const left = 90;
-  const plotW = w - left - 10;
+  const plotW = w - left - 22;
   const rowH = Math.min(28, (h - 24) / lines.length);
   const x = (t: number) => left + ((t - input.start) / (input.end - input.start)) * plotW;
   const rows = lines
