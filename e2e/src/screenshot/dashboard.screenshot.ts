@@ -74,26 +74,6 @@ it("draws the dashboard from a fleet through a rollout", async () => {
   }
   const cluster = (name: string) => clusters.cluster(name);
 
-  const fleet: MonitoringFleet = await startMonitoringFleet({
-    dir,
-    watchers: 3,
-    appliers: 2,
-    env: { CLUSTER_QPS: "10", CLUSTER_BURST: "5" },
-    clusters: [
-      { name: "east", cluster: cluster("east") },
-      { name: "west", cluster: cluster("west") },
-      { name: "north", cluster: cluster("north") },
-      // Registered with read-only credentials for its appliers: every write is refused.
-      {
-        name: "legacy",
-        cluster: cluster("north"),
-        applierUser: "reader",
-        policy: { topology: "single" },
-      },
-    ],
-  });
-  cleanups.push(() => fleet.stop());
-
   // Prometheus scrapes every service; a file_sd file follows appliers that come and go.
   const targetsFile = join(dir, "targets.json");
   const writeTargets = async () => {
@@ -112,7 +92,7 @@ it("draws the dashboard from a fleet through a rollout", async () => {
     );
     await rename(`${targetsFile}.tmp`, targetsFile);
   };
-  await writeTargets();
+  await writeFile(targetsFile, "[]");
   // The rule groups of fleet mode, as the chart's PrometheusRule carries them.
   const rules = parse(
     await readFile(join(ROOT, "deploy/monitoring/rrfleet.rules.yaml"), "utf8"),
@@ -155,6 +135,27 @@ it("draws the dashboard from a fleet through a rollout", async () => {
       (await fetch(`${prometheusUrl}/-/ready`).catch(() => undefined))?.ok ? true : undefined,
     { description: "Prometheus ready", timeoutMs: 60_000, intervalMs: 500 },
   );
+  const fleet: MonitoringFleet = await startMonitoringFleet({
+    dir,
+    watchers: 3,
+    appliers: 2,
+    env: { CLUSTER_QPS: "3", CLUSTER_BURST: "3" },
+    clusters: [
+      { name: "east", cluster: cluster("east") },
+      { name: "west", cluster: cluster("west") },
+      { name: "north", cluster: cluster("north") },
+      // Registered with read-only credentials for its appliers: every write is refused.
+      {
+        name: "legacy",
+        cluster: cluster("north"),
+        applierUser: "reader",
+        policy: { topology: "single" },
+      },
+    ],
+  });
+  cleanups.push(() => fleet.stop());
+
+  await writeTargets();
   const start = Math.floor(Date.now() / 1000);
 
   const leader = async (): Promise<FleetServiceProcess | undefined> => {

@@ -191,9 +191,10 @@ function linesOf(panel: DashboardPanel, results: ReadonlyMap<string, TargetResul
     .map((line, i) => ({ ...line, colour: PALETTE[i % PALETTE.length] ?? line.colour }));
 }
 
-function timeLabel(t: number): string {
+function timeLabel(t: number, span: number): string {
   const d = new Date(t * 1000);
-  return `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
+  const hhmm = `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
+  return span < 900 ? `${hhmm}:${String(d.getUTCSeconds()).padStart(2, "0")}` : hhmm;
 }
 
 function renderTimeseries(
@@ -227,7 +228,7 @@ function renderTimeseries(
     .map((f) => input.start + (input.end - input.start) * f)
     .map(
       (t) =>
-        `<text x="${x(t).toFixed(1)}" y="${plotH + 12}" class="axis" text-anchor="middle">${timeLabel(t)}</text>`,
+        `<text x="${x(t).toFixed(1)}" y="${plotH + 12}" class="axis" text-anchor="middle">${timeLabel(t, input.end - input.start)}</text>`,
     )
     .join("");
   const paths = lines
@@ -282,7 +283,7 @@ function renderStateTimeline(
     .map((f) => input.start + (input.end - input.start) * f)
     .map(
       (t) =>
-        `<text x="${x(t).toFixed(1)}" y="${lines.length * rowH + 14}" class="axis" text-anchor="middle">${timeLabel(t)}</text>`,
+        `<text x="${x(t).toFixed(1)}" y="${lines.length * rowH + 14}" class="axis" text-anchor="middle">${timeLabel(t, input.end - input.start)}</text>`,
     )
     .join("");
   const legend = Object.values(panel.fieldConfig?.defaults?.mappings?.[0]?.options ?? {})
