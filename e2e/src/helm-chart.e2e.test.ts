@@ -656,6 +656,22 @@ describe("deploy/helm/rrfleet", () => {
     expect(response.status, response.body).toBe(201);
   });
 
+  it("would notice a rendered field the API server does not know (strict validation bites)", async () => {
+    const controller = named(rendered.get("single-values.yaml") ?? [], "Deployment", "controller");
+    const typo = { ...controller, spec: { ...(controller?.["spec"] as object), replica: 1 } };
+    const path = await collectionPath(typo as KubeObject, "dry-single");
+    const response = await requestKube(
+      { cluster },
+      "POST",
+      `${path}?dryRun=All&fieldValidation=Strict`,
+      { ...typo, metadata: { ...controller?.metadata, namespace: "dry-single" } },
+    );
+    expect(response.status).toBe(400);
+    expect((JSON.parse(response.body) as { message: string }).message).toContain(
+      'unknown field "spec.replica"',
+    );
+  });
+
   it("has a namespace that really enforces restricted: a privileged variant of a pod is refused", async () => {
     const controller = named(
       rendered.get("single-values.yaml") ?? [],
