@@ -1,9 +1,12 @@
 import { readFileSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseApplierConfig } from "@rrfleet/applier";
+import { connectRedis } from "@rrfleet/fleet-state";
 import {
   checkPermissions,
   connectCluster,
@@ -23,12 +26,14 @@ import {
   buildGoTool,
   createNodeFactory,
   describeExit,
+  findFreePort,
   installCrds,
   locatePrometheusOperatorCrds,
   PROMETHEUS_OPERATOR_VERSION,
   requestKube,
   runCommand,
   startFakeCalicoNode,
+  startManagedProcess,
   startRrctlRun,
   startTestCluster,
   waitFor,
@@ -519,6 +524,70 @@ describe("deploy/helm/rrfleet", () => {
     expect(JSON.stringify(watcherSecrets)).not.toContain("applier-token");
   });
 
+  it("starts the in-chart Redis with the services' ACL user opened by the password, and the default user off", async () => {
+    const redis = named(
+      rendered.get("fleet-values.yaml") ?? [],
+      "Deployment",
+      "-redis",
+    ) as Workload;
+    const container = redis.spec.template.spec.containers[0];
+    const [shell, flag, script] = container?.command ?? [];
+    expect([shell, flag]).toEqual(["sh", "-c"]);
+    const username = redis.spec.template.spec.containers[0]?.env?.find(
+      (e) => e.name === "REDIS_USERNAME",
+    )?.value;
+    expect(username).toBe(
+      envOf(named(rendered.get("fleet-values.yaml") ?? [], "Deployment", "-applier") as Workload)[
+        "REDIS_USERNAME"
+      ],
+    );
+    // The container's own start script, run here with its mounts mapped to a temp dir and
+    // Debian's redis-server on a free loopback port.
+    const dir = await mkdtemp(join(tmpdir(), "rrfleet-chart-redis-"));
+    const password = "a-generated-password-0123456789";
+    await writeFile(join(dir, "password"), password);
+    const port = await findFreePort();
+    const patched = (script ?? "")
+      .replaceAll("/var/run/secrets/redis/password", join(dir, "password"))
+      .replaceAll("/data", dir)
+      .replace("exec redis-server", `exec redis-server --port ${port} --bind 127.0.0.1`);
+    const server = await startManagedProcess({
+      name: "chart redis",
+      command: "sh",
+      args: ["-c", patched],
+      logFile: join(dir, "redis.log"),
+      env: { ...process.env, REDIS_USERNAME: username ?? "" },
+    });
+    try {
+      const client = await waitFor(
+        () =>
+          connectRedis(`redis://${username ?? ""}:${password}@127.0.0.1:${port}`, {
+            connectTimeoutMs: 1_000,
+          }).catch(() => undefined),
+        {
+          description: "the chart's Redis answering its ACL user",
+          timeoutMs: 20_000,
+          intervalMs: 200,
+        },
+      );
+      expect(await client.ping()).toBe("PONG");
+      expect(await client.acl("WHOAMI")).toBe(username);
+      client.disconnect();
+      // Without credentials Redis answers nothing but an authentication error.
+      expect(await sendRedisCommand(port, "PING")).toMatch(/^-NOAUTH/);
+      await expect(
+        connectRedis(`redis://${username ?? ""}:wrong-password@127.0.0.1:${port}`, {
+          connectTimeoutMs: 2_000,
+        }),
+      ).rejects.toThrow();
+      // The ACL file holds the password's hash, not the password.
+      expect(readFileSync(join(dir, "users.acl"), "utf8")).not.toContain(password);
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("lets only this release's watchers and appliers reach the in-chart Redis", () => {
     const objects = rendered.get("all-toggles-values.yaml") ?? [];
     const policy = named(objects, "NetworkPolicy", "-redis") as KubeObject & {
@@ -814,6 +883,25 @@ describe("deploy/helm/rrfleet", () => {
     });
   });
 });
+
+/** One inline Redis command over a raw socket; resolves with the first line of the reply. */
+function sendRedisCommand(port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: "127.0.0.1", port }, () => {
+      socket.write(`${command}\r\n`);
+    });
+    let reply = "";
+    socket.setTimeout(5_000, () => socket.destroy(new Error("no reply from Redis")));
+    socket.on("data", (chunk: Buffer) => {
+      reply += chunk.toString("utf8");
+      if (reply.includes("\r\n")) {
+        socket.end();
+        resolve(reply.split("\r\n")[0] ?? "");
+      }
+    });
+    socket.once("error", reject);
+  });
+}
 
 interface LabelSelector {
   readonly matchLabels?: Readonly<Record<string, string>>;
