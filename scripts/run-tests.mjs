@@ -56,6 +56,15 @@ if (docker.status === 0) {
   console.log(`container images: not built, Docker is not available (${why})`);
 }
 
+// Go tools the suites run — helm (the chart) and promtool (the alert rules) — built from the Go
+// module proxy at the versions pinned in scripts/go-tools.json (minutes on a new machine, printed
+// from ~/.cache/rrfleet/bin after that).
+const goTools = JSON.parse(readFileSync(join(root, "scripts", "go-tools.json"), "utf8"));
+for (const name of ["helm", "promtool"]) {
+  const { package: pkg, version } = goTools[name];
+  count(run("bash", ["scripts/build-go-tool.sh", name, pkg, version]) === 0, `${name} ${version}`);
+}
+
 const runsDir = join(root, ".turbo", "runs");
 const before = new Set(existsSync(runsDir) ? readdirSync(runsDir) : []);
 const turboStatus = run("npx", [

@@ -9,6 +9,7 @@ import { connectRedisWhenReady, createRedisFleetState, systemClock } from "@rrfl
 import {
   createLogger,
   createMetricsRegistry,
+  createRedisUpGauge,
   startTelemetryServer,
   startTracing,
   stopOnSignals,
@@ -59,6 +60,7 @@ async function main(): Promise<number> {
   const metricsRegistry = createMetricsRegistry();
   const metrics = createApplierMetrics(metricsRegistry);
   const fleetMetrics = createFleetApplierMetrics(metricsRegistry);
+  createRedisUpGauge(metricsRegistry, () => redis.status === "ready");
   const server = await startTelemetryServer({
     host: config.listen.host,
     port: config.listen.port,

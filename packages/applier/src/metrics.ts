@@ -12,6 +12,7 @@ export interface ApplierMetrics {
   readonly writeErrors: Counter<"cluster" | "code">;
   readonly rateLimitWait: Histogram<"cluster">;
   readonly clusterConverged: Gauge<"cluster">;
+  readonly planBlocked: Gauge<"cluster">;
   readonly pendingActions: Gauge<"cluster">;
   readonly reflectors: Gauge<"cluster">;
   readonly unconfirmedSessions: Gauge<"cluster">;
@@ -56,6 +57,12 @@ export function createApplierMetrics(registry: Registry): ApplierMetrics {
     clusterConverged: new Gauge({
       name: "rrfleet_cluster_converged",
       help: "1 when the last plan of the cluster had no step, else 0.",
+      labelNames: ["cluster"],
+      registers,
+    }),
+    planBlocked: new Gauge({
+      name: "rrfleet_plan_blocked",
+      help: "1 while the safety interlock refuses the next step of the cluster's plan (it would lose routes), else 0.",
       labelNames: ["cluster"],
       registers,
     }),

@@ -20,6 +20,7 @@ export function recordOutcomeMetrics(
       metrics.pendingActions.set({ cluster }, plan.summary.actions - step.actions.length);
       metrics.reflectors.set({ cluster }, plan.summary.reflectors);
       metrics.clusterConverged.set({ cluster }, 0);
+      metrics.planBlocked.set({ cluster }, 0);
       metrics.unconfirmedSessions.set({ cluster }, sessions?.missing.length ?? 0);
       return;
     }
@@ -27,6 +28,7 @@ export function recordOutcomeMetrics(
     case "Blocked":
     case "DryRun":
       metrics.clusterConverged.set({ cluster }, outcome.kind === "Converged" ? 1 : 0);
+      metrics.planBlocked.set({ cluster }, outcome.kind === "Blocked" ? 1 : 0);
       metrics.pendingActions.set({ cluster }, outcome.plan.summary.actions);
       metrics.reflectors.set({ cluster }, outcome.plan.summary.reflectors);
       metrics.unconfirmedSessions.set({ cluster }, 0);

@@ -1,16 +1,20 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { parseRunOptions } from "./run-command.js";
 
 const MANIFEST = fileURLToPath(
   new URL("../../../deploy/kubernetes/rrctl-run.yaml", import.meta.url),
 );
+const CHART = fileURLToPath(new URL("../../../deploy/helm/rrfleet/Chart.yaml", import.meta.url));
 
 interface Container {
+  readonly image: string;
+  readonly workingDir?: string;
   readonly command: readonly string[];
   readonly args: readonly string[];
+  readonly securityContext?: Record<string, unknown>;
 }
 
 describe("deploy/kubernetes/rrctl-run.yaml", () => {
@@ -41,6 +45,48 @@ describe("deploy/kubernetes/rrctl-run.yaml", () => {
       listenHost: "0.0.0.0",
       listenPort: 9464,
       policy: { topology: "multi" },
+    });
+  });
+});
+
+describe("deploy/kubernetes/rrctl-run.yaml's pod", () => {
+  const load = async () => {
+    const documents = parseAllDocuments(await readFile(MANIFEST, "utf8")).map(
+      (d) => d.toJS() as Record<string, unknown>,
+    );
+    const deployment = documents.find((d) => d["kind"] === "Deployment") as {
+      spec: {
+        template: {
+          spec: { securityContext: Record<string, unknown>; containers: Container[] };
+        };
+      };
+    };
+    const namespace = documents.find((d) => d["kind"] === "Namespace") as {
+      metadata: { labels?: Record<string, string> };
+    };
+    return { pod: deployment.spec.template.spec, namespace };
+  };
+
+  it("runs the project image at the chart's appVersion, with its own working directory", async () => {
+    const { pod } = await load();
+    const chart = parse(await readFile(CHART, "utf8")) as { appVersion: string };
+    expect(pod.containers[0]?.image).toBe(`ghcr.io/rrfleet/rrfleet:${chart.appVersion}`);
+    expect(pod.containers[0]?.workingDir).toBeUndefined();
+    expect(pod.containers[0]?.command).toEqual(["node", "packages/rrctl/bin/rrctl.js", "run"]);
+  });
+
+  it("meets the restricted Pod Security level its namespace enforces", async () => {
+    const { pod, namespace } = await load();
+    expect(namespace.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(pod.containers[0]?.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
     });
   });
 });

@@ -13,6 +13,7 @@ import { connectRedisWhenReady, createRedisFleetState, systemClock } from "@rrfl
 import {
   createLogger,
   createMetricsRegistry,
+  createRedisUpGauge,
   startTelemetryServer,
   startTracing,
   stopOnSignals,
@@ -58,6 +59,7 @@ async function main(): Promise<number> {
   });
   const metricsRegistry = createMetricsRegistry();
   const metrics = createWatcherMetrics(metricsRegistry);
+  createRedisUpGauge(metricsRegistry, () => redis.status === "ready");
   const startWatch = async (cluster: RegisteredCluster): Promise<ClusterWatchHandle> => {
     const connection = cluster.connect();
     const calico = await detectCalicoApi(connection);
