@@ -255,7 +255,8 @@
       selector: "node",
       style: {
         label: "data(label)",
-        "font-size": 11,
+        "font-size": 13,
+        "min-zoomed-font-size": 6,
         "text-wrap": "wrap",
         "text-valign": "bottom",
         "text-margin-y": 4,
@@ -273,6 +274,7 @@
         "text-valign": "top",
         "text-margin-y": -4,
         "font-weight": "bold",
+        "font-size": 15,
         padding: 18,
       },
     },
@@ -327,7 +329,6 @@
         elements: [],
         minZoom: 0.1,
         maxZoom: 3,
-        wheelSensitivity: 0.3,
         boxSelectionEnabled: false,
       });
     }

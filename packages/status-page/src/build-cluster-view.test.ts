@@ -123,6 +123,24 @@ describe("buildClusterView", () => {
     expect(view.plan.decisions.every((d) => /^[A-Z][A-Za-z]+$/.test(d.reason))).toBe(true);
   });
 
+  it("keeps nodes with the same sessions in one group mid-plan, whatever their labels", () => {
+    const fresh = makeCluster(makeNodes(90, ["a", "b", "c"]));
+    const plan = planCluster(fresh, DEFAULT_POLICY, new Date(NOW));
+    const promoteAt = plan.steps.findIndex((s) => s.reason === "PromoteReflectors");
+    expect(promoteAt).toBeGreaterThan(0);
+    // Reflectors promoted, the bootstrap peer still there: every client peers every reflector,
+    // although its client labels already name two of them.
+    const midway = simulateSteps(fresh, plan.steps.slice(0, promoteAt + 1)).at(-1) ?? fresh;
+    const view = viewOf(midway);
+    expect(view.meshEnabled).toBe(true);
+    expect(groupsFromLabels(midway).size).toBeGreaterThan(3);
+    expect(view.groups.map((g) => [g.zone, g.size, g.reflectors.length])).toEqual([
+      ["a", 29, 3],
+      ["b", 29, 3],
+      ["c", 29, 3],
+    ]);
+  });
+
   it("marks NotReady nodes and reflectors, and keeps them in their groups", () => {
     const converged = converge(makeCluster(makeNodes(60, ["a", "b", "c"])));
     const reflector = converged.nodes.find((n) => n.labels[REFLECTOR_LABEL] !== undefined);

@@ -168,25 +168,39 @@ export function buildClusterView(input: ClusterViewInput): ClusterView {
     return entity?.kind === "reflector" ? entity.node : "";
   };
 
-  // Client groups: each class split by zone.
-  const groups: ClientGroupView[] = [];
-  const groupsOfClass = new Map<number, ClientGroupView[]>();
-  const usedIds = new Set<string>();
+  const meshEnabled = snapshot.bgpConfiguration.nodeToNodeMeshEnabled;
+  // Classes with the same sessions as drawn (the same reflectors, and the same other sessions
+  // unless the mesh links every class anyway) are one group: labels can differ mid-plan.
+  const merged = new Map<string, { classes: number[]; reflectors: string[] }>();
   for (const c of classIndexes) {
-    const entity = graph.entities[c];
-    if (entity?.kind !== "class") continue;
     const reflectors = reflectorIndexes
       .filter((r) => adjacent(c, r))
       .map(reflectorNode)
       .sort(compareStrings);
+    const others = meshEnabled ? [] : classIndexes.filter((o) => adjacent(c, o));
+    const key = `${reflectors.join(",")}|${others.join(",")}`;
+    const entry = merged.get(key);
+    if (entry === undefined) merged.set(key, { classes: [c], reflectors });
+    else entry.classes.push(c);
+  }
+
+  // Client groups: each merged class split by zone.
+  const groups: ClientGroupView[] = [];
+  const groupsOfClass = new Map<number, ClientGroupView[]>();
+  const usedIds = new Set<string>();
+  for (const { classes, reflectors } of merged.values()) {
     const byZone = new Map<string, NodeInfo[]>();
-    for (const member of entity.members) {
-      const node = byName.get(member);
-      if (node === undefined) continue;
-      const zone = zoneName(node);
-      const list = byZone.get(zone);
-      if (list === undefined) byZone.set(zone, [node]);
-      else list.push(node);
+    for (const c of classes) {
+      const entity = graph.entities[c];
+      if (entity?.kind !== "class") continue;
+      for (const member of entity.members) {
+        const node = byName.get(member);
+        if (node === undefined) continue;
+        const zone = zoneName(node);
+        const list = byZone.get(zone);
+        if (list === undefined) byZone.set(zone, [node]);
+        else list.push(node);
+      }
     }
     const made: ClientGroupView[] = [];
     for (const [zone, members] of [...byZone].sort((a, b) => compareStrings(a[0], b[0]))) {
@@ -206,7 +220,8 @@ export function buildClusterView(input: ClusterViewInput): ClusterView {
       made.push(group);
       groups.push(group);
     }
-    groupsOfClass.set(c, made);
+    // Every class of the merge maps to all of its groups; edges below are per first class.
+    classes.forEach((c, i) => groupsOfClass.set(c, i === 0 ? made : []));
   }
 
   const edges: SessionEdgeView[] = [];
@@ -241,19 +256,21 @@ export function buildClusterView(input: ClusterViewInput): ClusterView {
   });
   // Sessions between non-reflectors that rrfleet did not design (foreign BGPPeers). While the
   // mesh is on every pair peers: that is the flag, not a drawing.
-  const meshEnabled = snapshot.bgpConfiguration.nodeToNodeMeshEnabled;
   let omittedEdges = 0;
   if (!meshEnabled) {
-    const peerEdges: SessionEdgeView[] = [];
-    classIndexes.forEach((a, ai) => {
-      for (const b of classIndexes.slice(ai)) {
-        if (!adjacent(a, b)) continue;
-        const left = groupsOfClass.get(a) ?? [];
-        const right = groupsOfClass.get(b) ?? [];
-        left.forEach((x, xi) => {
-          for (const y of a === b ? left.slice(xi + 1) : right) {
-            peerEdges.push({
-              id: `s:${x.id}|${y.id}`,
+    const peerEdges = new Map<string, SessionEdgeView>();
+    const firsts = [...merged.values()].map((m) => m.classes);
+    firsts.forEach((left, li) => {
+      firsts.slice(li).forEach((right, offset) => {
+        const same = offset === 0;
+        if (!left.some((a) => right.some((b) => adjacent(a, b)))) return;
+        const xs = groupsOfClass.get(left[0] ?? -1) ?? [];
+        const ys = groupsOfClass.get(right[0] ?? -1) ?? [];
+        xs.forEach((x, xi) => {
+          for (const y of same ? xs.slice(xi + 1) : ys) {
+            const id = `s:${x.id}|${y.id}`;
+            peerEdges.set(id, {
+              id,
               source: x.id,
               target: y.id,
               kind: "peer",
@@ -261,10 +278,10 @@ export function buildClusterView(input: ClusterViewInput): ClusterView {
             });
           }
         });
-      }
+      });
     });
-    omittedEdges = Math.max(0, peerEdges.length - MAX_PEER_EDGES);
-    edges.push(...peerEdges.slice(0, MAX_PEER_EDGES));
+    omittedEdges = Math.max(0, peerEdges.size - MAX_PEER_EDGES);
+    edges.push(...[...peerEdges.values()].slice(0, MAX_PEER_EDGES));
   }
 
   const reflectors: ReflectorView[] = reflectorIndexes.map((r) => {
@@ -282,6 +299,7 @@ export function buildClusterView(input: ClusterViewInput): ClusterView {
     };
   });
 
+  groups.sort((a, b) => compareStrings(a.zone, b.zone) || compareStrings(a.id, b.id));
   const step = plan.steps[0];
   const refused = plan.summary.analysis.refusedStep;
   return {

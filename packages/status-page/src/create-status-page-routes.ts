@@ -44,7 +44,8 @@ interface Asset {
 const SECURITY_HEADERS = {
   // Only this server's own files: no CDN, no inline script, nothing framed or posted.
   "content-security-policy":
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+    // Cytoscape sets inline styles on its canvas container; scripts stay our own files only.
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
