@@ -28,6 +28,8 @@ export interface FleetServiceOptions {
 export interface FleetServiceProcess extends ManagedProcess {
   readonly kind: FleetServiceKind;
   readonly id: string;
+  /** `http://127.0.0.1:PORT` of its telemetry server (/metrics, probes, the status page). */
+  readonly url: string;
   /** Sends a signal (SIGKILL, SIGSTOP, SIGCONT, SIGTERM). */
   signal(signal: NodeJS.Signals): void;
   /** Its /metrics as `name{labels}` → value; empty when it does not answer (stopped, exited). */
@@ -64,6 +66,7 @@ export async function startFleetService(
     ...child,
     kind: options.kind,
     id: options.id,
+    url,
     signal: (signal) => {
       if (child.exitStatus() === undefined) process.kill(child.pid, signal);
     },

@@ -30,3 +30,4 @@ export * from "./redis-process.js";
 export * from "./fleet-file.js";
 export * from "./otlp-receiver.js";
 export * from "./shipped-cluster-role.js";
+export * from "./launch-chromium.js";
