@@ -371,6 +371,10 @@ describe("a 5,000-node cluster on the status page", () => {
     const converged =
       simulateSteps(fresh, planCluster(fresh, DEFAULT_POLICY, new Date()).steps).at(-1) ?? fresh;
     await state.publishSnapshot("big", converged, { watcher: "w", observedAt: Date.now() });
+    await state.publishSnapshot("small", makeCluster(makeNodes(12, ZONES)), {
+      watcher: "w",
+      observedAt: Date.now(),
+    });
     const server = await startTelemetryServer({
       port: 0,
       registry: createMetricsRegistry(),
@@ -378,7 +382,10 @@ describe("a 5,000-node cluster on the status page", () => {
       readiness: () => ({ ok: true, problems: [] }),
       routes: createStatusPageRoutes({
         source: {
-          clusters: () => [{ name: "big", policy: DEFAULT_POLICY }],
+          clusters: () => [
+            { name: "big", policy: DEFAULT_POLICY },
+            { name: "small", policy: DEFAULT_POLICY },
+          ],
           readStatuses: () => state.readStatuses(),
           readSnapshot: (c) => state.readSnapshot(c),
         },
@@ -421,6 +428,15 @@ describe("a 5,000-node cluster on the status page", () => {
         5000 - shown.reflectors,
       );
       expect(drawn.elements).toBeLessThan(400);
+      // Choosing another cluster in the table draws that one.
+      await page.click("#fleet button:text-is('small')");
+      await page.waitForFunction(
+        () => document.querySelector("[data-count=nodes]")?.textContent === "12",
+        undefined,
+        { timeout: 30_000 },
+      );
+      expect(await page.textContent("[data-testid=cluster-name]")).toBe("small");
+      expect(page.url()).toMatch(/#cluster=small$/);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

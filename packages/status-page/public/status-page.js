@@ -397,14 +397,18 @@
     }
   }
 
+  // One polling loop at a time: a new selection starts a new generation and the old loop stops.
   let timer;
-  async function loop() {
+  let generation = 0;
+  async function loop(mine) {
     await refresh();
-    timer = setTimeout(loop, POLL_MS);
+    if (mine !== generation) return;
+    timer = setTimeout(() => void loop(mine), POLL_MS);
   }
   window.addEventListener("hashchange", () => {
     window.clearTimeout(timer);
-    void loop();
+    generation++;
+    void loop(generation);
   });
-  void loop();
+  void loop(generation);
 })();
