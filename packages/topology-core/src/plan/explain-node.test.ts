@@ -36,36 +36,43 @@ describe("explainNode", () => {
     expect(explainNode(makeCluster(makeNodes(3)), policy(), NOW, "ghost")).toBeUndefined();
   });
 
-  it("agrees with the plan on every node: who becomes a reflector, and who peers with whom", () => {
-    const fresh = makeCluster([
-      ...makeNodes(45, ["a", "b", "c"]),
-      makeNode("late-a").inZone("a").createdAt("2026-05-01T00:00:00Z").build(),
-    ]);
-    const p = policy({ ratio: 0.05 });
-    const final = converge(fresh, p);
-    for (const node of fresh.nodes) {
-      const e = explain(fresh, node.name, p);
-      const isReflector = final.nodes.find((n) => n.name === node.name)?.labels[REFLECTOR_LABEL];
-      expect([node.name, e.target.role]).toEqual([
-        node.name,
-        isReflector === undefined ? "client" : "reflector",
+  it.each([
+    { topology: "multi", min: 3 },
+    { topology: "zoned", min: 6 },
+    { topology: "single", min: 3 },
+  ] as const)(
+    "agrees with the $topology plan on every node: who is a reflector, who peers with whom",
+    ({ topology, min }) => {
+      const fresh = makeCluster([
+        ...makeNodes(45, ["a", "b", "c"]),
+        makeNode("late-a").inZone("a").createdAt("2026-05-01T00:00:00Z").build(),
       ]);
-      if (e.target.role === "client") {
-        expect([node.name, e.target.peers.map((peer) => peer.reflector.node).sort()]).toEqual([
+      const p = policy({ ratio: 0.05, topology, min });
+      const final = converge(fresh, p);
+      for (const node of fresh.nodes) {
+        const e = explain(fresh, node.name, p);
+        const isReflector = final.nodes.find((n) => n.name === node.name)?.labels[REFLECTOR_LABEL];
+        expect([node.name, e.target.role]).toEqual([
           node.name,
-          peersInFinalState(final, node.name).sort(),
+          isReflector === undefined ? "client" : "reflector",
         ]);
-        for (const peer of e.target.peers) {
-          // Every reflector ranked above the chosen one says why it was passed over.
-          if (peer.rank !== undefined) {
-            expect(peer.passedOver?.length ?? 0).toBe(peer.rank.position - 1);
+        if (e.target.role === "client") {
+          expect([node.name, e.target.peers.map((peer) => peer.reflector.node).sort()]).toEqual([
+            node.name,
+            peersInFinalState(final, node.name).sort(),
+          ]);
+          for (const peer of e.target.peers) {
+            // Every reflector ranked above the chosen one says why it was passed over.
+            if (peer.rank !== undefined) {
+              expect(peer.passedOver?.length ?? 0).toBe(peer.rank.position - 1);
+            }
           }
+        } else {
+          expect(e.selection).toMatchObject({ kind: "promote", reason: "ZoneBelowTarget" });
         }
-      } else {
-        expect(e.selection).toMatchObject({ kind: "promote", reason: "ZoneBelowTarget" });
       }
-    }
-  });
+    },
+  );
 
   it("explains a fresh cluster's promotion and what the first step writes to the node", () => {
     const fresh = makeCluster(makeNodes(30, ["a", "b", "c"]));

@@ -266,18 +266,19 @@ export function explainNode(
                 : `${event.keys.map(nameOfKey).join(", ")} had more clients than the load bound (${trace?.maxLoad ?? 0}) and this client ranks it lowest`,
           });
           break;
-        case "chosen":
-          peers.push(
-            explainChoice(
-              event.keys,
-              event.candidates,
-              refOf,
-              trace?.maxLoad ?? 0,
-              trace?.placementLoad ?? 0,
-              policy.topology,
-            ),
+        case "chosen": {
+          const choice = explainChoice(
+            event.keys,
+            event.candidates,
+            refOf,
+            trace?.maxLoad ?? 0,
+            trace?.placementLoad ?? 0,
+            policy.topology,
           );
+          // `zoned` takes a remote zone's reflectors together: one entry per reflector.
+          for (const k of event.keys) peers.push({ ...choice, reflector: refOf(k) });
           break;
+        }
         case "moved":
           removePeers(peers, event.from);
           for (const k of event.to) {
