@@ -395,7 +395,7 @@ function explainSelection(
     return {
       kind: "none",
       reason: "Ineligible",
-      message: `not a reflector and may not become one: ${eligibility.message}`,
+      message: `not a reflector and may not become one (${eligibility.reason}, see eligibility)`,
       sizing,
       zone: zoneView,
     };
