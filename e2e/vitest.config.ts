@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // machines) and generous timeouts (a first run may build the binaries in a hook).
 export default defineConfig({
   test: {
-    include: ["src/**/*.e2e.test.ts"],
+    include: ["src/**/*.test.ts"],
     fileParallelism: false,
     testTimeout: 300_000,
     hookTimeout: 300_000,

@@ -1,8 +1,10 @@
 /**
  * docker-compose.yml stays valid without Docker: it matches the Compose Specification schema,
  * every service's environment parses with the service's own configuration parser, every mounted
- * file exists, the collector's pipeline is wired, and the topology is the one the design names.
- * Each check is shown to fail on a broken copy.
+ * file exists, the collector's traces and metrics pipelines are wired to Jaeger and Prometheus,
+ * Prometheus scrapes every watcher and applier, the Dockerfile keeps its layering and non-root
+ * user, and the topology is the one the design names. Each check is shown to fail on a broken
+ * copy. (containers.e2e.test.ts runs the stack for real.)
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -16,6 +18,9 @@ import { parseAllDocuments, parse as parseYaml } from "yaml";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const COMPOSE_FILE = join(ROOT, "docker-compose.yml");
+const COLLECTOR_FILE = join(ROOT, "deploy/otel-collector.yaml");
+const PROMETHEUS_FILE = join(ROOT, "deploy/prometheus.yml");
+const JAEGER_FILE = join(ROOT, "deploy/jaeger.yaml");
 
 interface ComposeService {
   readonly image?: string;
@@ -92,6 +97,168 @@ function withoutDraft4Ids(schema: unknown, parentKey = ""): unknown {
   );
 }
 
+interface Pipeline {
+  readonly receivers: readonly string[];
+  readonly processors?: readonly string[];
+  readonly exporters: readonly string[];
+}
+/** An OpenTelemetry Collector configuration (the collector's and Jaeger's). */
+interface CollectorConfig {
+  readonly receivers?: Readonly<Record<string, unknown>>;
+  readonly processors?: Readonly<Record<string, unknown>>;
+  readonly exporters?: Readonly<Record<string, { endpoint?: string } | null>>;
+  readonly connectors?: Readonly<Record<string, unknown>>;
+  readonly extensions?: Readonly<Record<string, unknown>>;
+  readonly service: {
+    readonly extensions?: readonly string[];
+    readonly pipelines: Readonly<Record<string, Pipeline>>;
+  };
+}
+interface PrometheusConfig {
+  readonly scrape_configs: readonly {
+    readonly job_name: string;
+    readonly static_configs: readonly { readonly targets: readonly string[] }[];
+  }[];
+}
+
+/** Problems of a collector configuration: undefined components, unused connectors. */
+function checkCollectorConfig(label: string, config: CollectorConfig): string[] {
+  const problems: string[] = [];
+  const defined =
+    (kind: string, section: Readonly<Record<string, unknown>> | undefined) => (name: string) => {
+      if (section?.[name] === undefined) problems.push(`${label}: ${kind} ${name} is not defined`);
+    };
+  const connectors = config.connectors ?? {};
+  for (const [name, pipeline] of Object.entries(config.service.pipelines)) {
+    for (const receiver of pipeline.receivers) {
+      if (connectors[receiver] === undefined) defined("receiver", config.receivers)(receiver);
+    }
+    (pipeline.processors ?? []).forEach(defined("processor", config.processors));
+    for (const exporter of pipeline.exporters) {
+      if (connectors[exporter] === undefined) defined("exporter", config.exporters)(exporter);
+    }
+    if (pipeline.receivers.length === 0)
+      problems.push(`${label}: pipeline ${name} receives nothing`);
+  }
+  for (const connector of Object.keys(connectors)) {
+    const pipelines = Object.values(config.service.pipelines);
+    if (
+      !pipelines.some((p) => p.exporters.includes(connector)) ||
+      !pipelines.some((p) => p.receivers.includes(connector))
+    ) {
+      problems.push(`${label}: connector ${connector} must end one pipeline and start another`);
+    }
+  }
+  (config.service.extensions ?? []).forEach(defined("extension", config.extensions));
+  return problems;
+}
+
+/**
+ * Problems of the observability wiring: the collector exports traces to a compose service that
+ * receives OTLP and metrics to Prometheus, and Prometheus scrapes every watcher and applier (and
+ * nothing that is not a compose service).
+ */
+function checkObservability(
+  compose: Compose,
+  collector: CollectorConfig,
+  prometheus: PrometheusConfig,
+  jaeger: CollectorConfig,
+): string[] {
+  const problems = [
+    ...checkCollectorConfig("collector", collector),
+    ...checkCollectorConfig("jaeger", jaeger),
+  ];
+  const services = compose.services;
+  const pipelines = collector.service.pipelines;
+  const endpointsOf = (pipeline: Pipeline | undefined) =>
+    (pipeline?.exporters ?? []).map((e) => collector.exporters?.[e]?.endpoint ?? "");
+  if (!endpointsOf(pipelines["traces"]).some((e) => /^(http:\/\/)?jaeger:4317$/.test(e))) {
+    problems.push("collector: the traces pipeline does not export to jaeger:4317");
+  }
+  if (services["jaeger"] === undefined) problems.push("compose: no jaeger service");
+  if (!endpointsOf(pipelines["metrics"]).some((e) => e.startsWith("http://prometheus:9090/"))) {
+    problems.push("collector: the metrics pipeline does not export to prometheus:9090");
+  }
+  const targets = prometheus.scrape_configs.flatMap((job) =>
+    job.static_configs.flatMap((c) => c.targets),
+  );
+  for (const target of targets) {
+    const host = target.split(":")[0] ?? "";
+    if (host !== "localhost" && services[host] === undefined) {
+      problems.push(`prometheus: target ${target} is not a compose service`);
+    }
+  }
+  for (const [name, service] of Object.entries(services)) {
+    const port = { "packages/watcher/dist/main.js": 9464, "packages/applier/dist/main.js": 9465 }[
+      service.command?.[0] ?? ""
+    ];
+    if (port !== undefined && !targets.includes(`${name}:${String(port)}`)) {
+      problems.push(`prometheus: ${name}:${String(port)} is not scraped`);
+    }
+  }
+  return problems;
+}
+
+const loadObservability = (
+  texts: { collector?: string; prometheus?: string; jaeger?: string } = {},
+) => ({
+  collector: parseYaml(texts.collector ?? readFileSync(COLLECTOR_FILE, "utf8")) as CollectorConfig,
+  prometheus: parseYaml(
+    texts.prometheus ?? readFileSync(PROMETHEUS_FILE, "utf8"),
+  ) as PrometheusConfig,
+  jaeger: parseYaml(texts.jaeger ?? readFileSync(JAEGER_FILE, "utf8")) as CollectorConfig,
+});
+
+/** Problems of the Dockerfile and .dockerignore against the image contract. */
+function checkDockerfile(dockerfile: string, dockerignore: string): string[] {
+  const problems: string[] = [];
+  // Instructions only: comments may mention anything.
+  const lines = dockerfile.split("\n").filter((l) => !l.trimStart().startsWith("#"));
+  const firstFrom = lines.findIndex((l) => l.startsWith("FROM "));
+  const argLine = lines.findIndex((l) => l === "ARG BASE_IMAGE=node:24-bookworm-slim");
+  if (argLine === -1 || argLine > firstFrom) {
+    problems.push(
+      "Dockerfile: ARG BASE_IMAGE=node:24-bookworm-slim must come before the first FROM",
+    );
+  }
+  const froms = lines.filter((l) => l.startsWith("FROM "));
+  if (!froms.every((l) => /^FROM (\$\{BASE_IMAGE\}|[a-z]+)( AS [a-z]+)?$/.test(l))) {
+    problems.push("Dockerfile: every FROM must be ${BASE_IMAGE} or an earlier stage");
+  }
+  const finalStage = lines.slice(lines.lastIndexOf(froms.at(-1) ?? ""));
+  if (!finalStage.includes("USER 10001:10001")) {
+    problems.push("Dockerfile: the runtime stage must run as USER 10001:10001");
+  }
+  const manifests = lines.findIndex((l) => l.startsWith("COPY package.json package-lock.json"));
+  const install = lines.findIndex((l) => l.includes("npm ci"));
+  const sources = lines.findIndex((l) => l.startsWith("COPY packages/ "));
+  if (!(manifests !== -1 && manifests < install && install < sources)) {
+    problems.push("Dockerfile: package manifests must be copied and installed before the sources");
+  }
+  const installs = lines.filter((l) => /npm ci\b/.test(l));
+  if (installs.length === 0 || !installs.every((l) => l.includes("--ignore-scripts"))) {
+    problems.push("Dockerfile: every npm ci must pass --ignore-scripts");
+  }
+  for (const label of ["title", "description", "source", "version", "revision"]) {
+    if (!dockerfile.includes(`org.opencontainers.image.${label}=`)) {
+      problems.push(`Dockerfile: OCI label org.opencontainers.image.${label} is missing`);
+    }
+  }
+  const ignored = new Set(dockerignore.split("\n").map((l) => l.trim()));
+  for (const pattern of [
+    "**/node_modules",
+    "**/dist",
+    ".git",
+    "e2e",
+    "!e2e/package.json",
+    "**/*.test.ts",
+    "**/src/testing",
+  ]) {
+    if (!ignored.has(pattern)) problems.push(`.dockerignore: ${pattern} is missing`);
+  }
+  return problems;
+}
+
 describe("docker-compose.yml", () => {
   const compose = loadCompose();
   const byEntry = (entry: string) =>
@@ -101,9 +268,16 @@ describe("docker-compose.yml", () => {
     expect(checkCompose(compose)).toEqual([]);
   });
 
-  it("describes the fleet topology: redis, 3 watchers, 2 appliers, an OpenTelemetry collector", () => {
-    expect(compose.services["redis"]?.image).toMatch(/^redis:/);
-    expect(compose.services["otel-collector"]?.image).toMatch(/opentelemetry-collector/);
+  it("describes the fleet topology: redis, 3 watchers, 2 appliers, a collector, Jaeger, Prometheus", () => {
+    // Images built here by scripts/build-images.sh (NAME:local), each overridable.
+    expect(compose.services["redis"]?.image).toBe("${REDIS_IMAGE:-rrfleet/redis:local}");
+    expect(compose.services["otel-collector"]?.image).toBe(
+      "${OTELCOL_IMAGE:-rrfleet/otelcol:local}",
+    );
+    expect(compose.services["jaeger"]?.image).toBe("${JAEGER_IMAGE:-rrfleet/jaeger:local}");
+    expect(compose.services["prometheus"]?.image).toBe(
+      "${PROMETHEUS_IMAGE:-rrfleet/prometheus:local}",
+    );
     expect(byEntry("packages/watcher/dist/main.js")).toHaveLength(3);
     expect(byEntry("packages/applier/dist/main.js")).toHaveLength(2);
     for (const [, service] of [
@@ -117,31 +291,22 @@ describe("docker-compose.yml", () => {
     }
   });
 
-  it("gives the collector a traces pipeline of receivers and exporters it defines", () => {
-    const config = parseYaml(readFileSync(join(ROOT, "deploy/otel-collector.yaml"), "utf8")) as {
-      receivers: Record<string, unknown>;
-      processors?: Record<string, unknown>;
-      exporters: Record<string, unknown>;
-      service: {
-        pipelines: Record<
-          string,
-          { receivers: string[]; processors?: string[]; exporters: string[] }
-        >;
-      };
-    };
-    const traces = config.service.pipelines["traces"];
-    expect(traces).toBeDefined();
-    for (const receiver of traces?.receivers ?? [])
-      expect(config.receivers).toHaveProperty(receiver);
-    for (const processor of traces?.processors ?? [])
-      expect(config.processors).toHaveProperty(processor);
-    for (const exporter of traces?.exporters ?? [])
-      expect(config.exporters).toHaveProperty(exporter);
+  it("wires traces to Jaeger and metrics to Prometheus, which scrapes every watcher and applier", () => {
+    const { collector, prometheus, jaeger } = loadObservability();
+    expect(Object.keys(collector.service.pipelines).sort()).toEqual(["metrics", "traces"]);
+    expect(checkObservability(compose, collector, prometheus, jaeger)).toEqual([]);
+  });
+
+  it("keeps the Dockerfile layered, non-root, labelled, and the build context small", () => {
+    expect(
+      checkDockerfile(
+        readFileSync(join(ROOT, "Dockerfile"), "utf8"),
+        readFileSync(join(ROOT, ".dockerignore"), "utf8"),
+      ),
+    ).toEqual([]);
   });
 
   it("builds an image whose entry points exist in the repository", () => {
-    const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
-    expect(dockerfile).toMatch(/^FROM node:24/m);
     for (const [, service] of Object.entries(compose.services)) {
       const entry = service.command?.[0];
       if (service.build === undefined || entry === undefined) continue;
@@ -155,7 +320,7 @@ describe("docker-compose.yml", () => {
   const broken: { name: string; edit: (text: string) => string; problem: RegExp }[] = [
     {
       name: "an unknown top-level service key",
-      edit: (t) => t.replace("  redis:\n    image:", "  redis:\n    imagee: x\n    image:"),
+      edit: (t) => t.replace("    image: ${REDIS_IMAGE", "    imagee: x\n    image: ${REDIS_IMAGE"),
       problem: /^schema: /,
     },
     {
@@ -184,6 +349,113 @@ describe("docker-compose.yml", () => {
       problem: /host port 9464 is published twice/,
     },
   ];
+  const brokenObservability: {
+    name: string;
+    file: "collector" | "prometheus" | "jaeger";
+    edit: (text: string) => string;
+    problem: RegExp;
+  }[] = [
+    {
+      name: "a collector pipeline naming an exporter it does not define",
+      file: "collector",
+      edit: (t) => t.replace("exporters: [otlp_http/prometheus]", "exporters: [otlp_http/prom]"),
+      problem: /^collector: exporter otlp_http\/prom is not defined/,
+    },
+    {
+      name: "traces no longer sent to Jaeger",
+      file: "collector",
+      edit: (t) => t.replace("endpoint: jaeger:4317", "endpoint: tempo:4317"),
+      problem: /does not export to jaeger:4317/,
+    },
+    {
+      name: "a watcher Prometheus does not scrape",
+      file: "prometheus",
+      edit: (t) => t.replace(', "watcher-3:9464"', ""),
+      problem: /^prometheus: watcher-3:9464 is not scraped/,
+    },
+    {
+      name: "a Prometheus target that is no compose service",
+      file: "prometheus",
+      edit: (t) => t.replace('"applier-2:9465"', '"applier-9:9465"'),
+      problem: /^prometheus: target applier-9:9465 is not a compose service/,
+    },
+    {
+      name: "a Jaeger extension that is not configured",
+      file: "jaeger",
+      edit: (t) => t.replace("  healthcheckv2:\n    use_v2", "  healthcheck:\n    use_v2"),
+      problem: /^jaeger: extension healthcheckv2 is not defined/,
+    },
+  ];
+  it.each(brokenObservability)("notices $name", ({ file, edit, problem }) => {
+    const path = { collector: COLLECTOR_FILE, prometheus: PROMETHEUS_FILE, jaeger: JAEGER_FILE }[
+      file
+    ];
+    const text = readFileSync(path, "utf8");
+    const edited = edit(text);
+    expect(edited).not.toBe(text);
+    const { collector, prometheus, jaeger } = loadObservability({ [file]: edited });
+    const problems = checkObservability(compose, collector, prometheus, jaeger);
+    expect(
+      problems.some((p) => problem.test(p)),
+      problems.join("\n"),
+    ).toBe(true);
+  });
+
+  const brokenDockerfiles: {
+    name: string;
+    edit: (dockerfile: string) => string;
+    problem: RegExp;
+  }[] = [
+    {
+      name: "a runtime image running as root",
+      edit: (t) => t.replace("USER 10001:10001", "USER root"),
+      problem: /USER 10001:10001/,
+    },
+    {
+      name: "sources copied before the dependencies are installed",
+      edit: (t) =>
+        t.replace(
+          "FROM manifests AS build\n",
+          "FROM manifests AS build\nCOPY packages/ packages/\n",
+        ),
+      problem: /manifests must be copied and installed before the sources/,
+    },
+    {
+      name: "an npm ci that runs install scripts",
+      edit: (t) => t.replace(" && npm ci --ignore-scripts \\\n", " && npm ci \\\n"),
+      problem: /--ignore-scripts/,
+    },
+    {
+      name: "a hard-coded base image",
+      edit: (t) => t.replace("FROM ${BASE_IMAGE}\n", "FROM node:24\n"),
+      problem: /every FROM/,
+    },
+    {
+      name: "a missing OCI label",
+      edit: (t) => t.replace("org.opencontainers.image.revision=", "org.example.revision="),
+      problem: /org\.opencontainers\.image\.revision/,
+    },
+  ];
+  it.each(brokenDockerfiles)("notices $name", ({ edit, problem }) => {
+    const text = readFileSync(join(ROOT, "Dockerfile"), "utf8");
+    const edited = edit(text);
+    expect(edited).not.toBe(text);
+    const problems = checkDockerfile(edited, readFileSync(join(ROOT, ".dockerignore"), "utf8"));
+    expect(
+      problems.some((p) => problem.test(p)),
+      problems.join("\n"),
+    ).toBe(true);
+  });
+
+  it("notices a .dockerignore that lets tests into the build context", () => {
+    const ignore = readFileSync(join(ROOT, ".dockerignore"), "utf8");
+    const edited = ignore.replace("**/*.test.ts\n", "");
+    expect(edited).not.toBe(ignore);
+    expect(checkDockerfile(readFileSync(join(ROOT, "Dockerfile"), "utf8"), edited)).toEqual([
+      ".dockerignore: **/*.test.ts is missing",
+    ]);
+  });
+
   it.each(broken)("notices $name", ({ edit, problem }) => {
     const text = readFileSync(COMPOSE_FILE, "utf8");
     const edited = edit(text);

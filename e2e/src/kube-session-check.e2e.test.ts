@@ -9,34 +9,28 @@ import {
 } from "@rrfleet/kube";
 import { CLUSTER_ID_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "@rrfleet/topology-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CALICO_IPV4_ANNOTATION,
-  createNodeFactory,
-  startFakeCalicoNode,
-  startTestCluster,
-  waitFor,
-  type FakeCalicoNode,
-  type TestCluster,
-} from "./harness/index.js";
+import { startBgpLab, type BgpLab } from "./bgp-lab/index.js";
+import { createNodeFactory, startTestCluster, waitFor, type TestCluster } from "./harness/index.js";
 
 interface StatusObject {
   metadata: { name: string; labels?: Record<string, string> };
   spec: { node: string };
-  status?: { bgp?: { peersV4?: { peerIP: string; state: string }[] } };
+  status?: { bgp?: { peersV4?: { peerIP: string; state: string; type: string }[] } };
 }
 
 /**
- * One reflector `rr` (cluster ID set) whose BGPPeer selects the clients labelled
- * `rrfleet.io/peer-1` (c1, c2); c3 is not its client. The mesh is on, so c1–c3 mesh with each other
- * but not with rr (a reflector leaves the mesh): the model has rr–c1 and rr–c2, never rr–c3.
+ * The CalicoNodeStatus session check against real BGP: the BGP lab runs BIRD for every node and
+ * its calico-node stand-in fills the status objects from `birdc show protocols`. One reflector
+ * `rr` (cluster ID set) whose BGPPeer — created by the first test, so the check sees its
+ * sessions come up — selects the clients labelled `rrfleet.io/peer-1` (c1, c2); c3 is not its
+ * client. The mesh is on: c1–c3 mesh with each other but not with rr (a reflector leaves it).
  */
-describe("createCalicoNodeStatusCheck against a real kube-apiserver and a fake calico-node", () => {
-  let cluster: TestCluster;
+describe("createCalicoNodeStatusCheck against a real kube-apiserver and real BIRD speakers", () => {
+  let cluster: TestCluster | undefined;
+  let lab: BgpLab | undefined;
   let connection: ClusterConnection;
   let calico: CalicoApi;
   let custom: CustomObjectsApi;
-  let reporter: FakeCalicoNode;
-  const address = new Map<string, string>();
 
   beforeAll(async () => {
     cluster = await startTestCluster({ name: "session-check" });
@@ -46,47 +40,19 @@ describe("createCalicoNodeStatusCheck against a real kube-apiserver and a fake c
     const factory = createNodeFactory(cluster.kubeConfig, {
       kubeletVersion: cluster.kubeApiserverVersion,
     });
-    const nodes = [
-      await factory.createNode({
-        name: "rr",
-        labels: { "rrfleet.io/reflector": "1" },
-        annotations: { [CLUSTER_ID_ANNOTATION]: "10.255.0.1" },
-      }),
-      await factory.createNode({ name: "c1", labels: { "rrfleet.io/peer-1": "" } }),
-      await factory.createNode({ name: "c2", labels: { "rrfleet.io/peer-1": "" } }),
-      await factory.createNode({ name: "c3" }),
-    ];
-    for (const node of nodes) {
-      const ip = node.metadata?.annotations?.[CALICO_IPV4_ANNOTATION]?.split("/")[0];
-      if (node.metadata?.name === undefined || ip === undefined)
-        throw new Error("node without address");
-      address.set(node.metadata.name, ip);
-    }
-    await custom.createClusterCustomObject({
-      group: calico.group,
-      version: calico.version,
-      plural: "bgppeers",
-      body: {
-        apiVersion: calico.apiVersion,
-        kind: "BGPPeer",
-        metadata: { name: "rrfleet-reflector-1", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
-        spec: {
-          nodeSelector: "has(rrfleet.io/peer-1)",
-          peerSelector: "rrfleet.io/reflector == '1'",
-        },
-      },
+    await factory.createNode({
+      name: "rr",
+      labels: { "rrfleet.io/reflector": "1" },
+      annotations: { [CLUSTER_ID_ANNOTATION]: "10.255.0.1" },
     });
-    reporter = startFakeCalicoNode(cluster.kubeConfig, {
-      calico,
-      intervalMs: 200,
-      establishAfterMs: 1_500,
-    });
+    await factory.createNode({ name: "c1", labels: { "rrfleet.io/peer-1": "" } });
+    await factory.createNode({ name: "c2", labels: { "rrfleet.io/peer-1": "" } });
+    await factory.createNode({ name: "c3" });
+    lab = await startBgpLab({ kubeConfig: cluster.kubeConfig });
   });
 
   afterAll(async () => {
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-    await reporter?.stop();
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+    await lab?.stop();
     await cluster?.stop();
   });
 
@@ -104,68 +70,84 @@ describe("createCalicoNodeStatusCheck against a real kube-apiserver and a fake c
       timeoutMs,
       pollIntervalMs: 200,
       updatePeriodSeconds: 1,
+      settleMs: 1_000,
     });
 
-  it("resolves once the new sessions are Established, having seen them come up, and deletes its object", async () => {
+  it("resolves once new BGPPeer sessions are Established, having seen them come up, and deletes its object", async () => {
+    await custom.createClusterCustomObject({
+      group: calico.group,
+      version: calico.version,
+      plural: "bgppeers",
+      body: {
+        apiVersion: calico.apiVersion,
+        kind: "BGPPeer",
+        metadata: { name: "rrfleet-reflector-1", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+        spec: {
+          nodeSelector: "has(rrfleet.io/peer-1)",
+          peerSelector: "rrfleet.io/reflector == '1'",
+        },
+      },
+    });
     const states = new Map<string, Set<string>>();
     const watching = new AbortController();
-    // Reads what the fake calico-node reports while the check waits.
+    // Reads what calico-node (the lab's stand-in, from BIRD) reports while the check waits.
     const watcher = (async () => {
       while (!watching.signal.aborted) {
         for (const status of await listStatuses()) {
           for (const peer of status.status?.bgp?.peersV4 ?? []) {
-            const seen = states.get(peer.peerIP) ?? new Set<string>();
+            const seen = states.get(`${peer.type} ${peer.peerIP}`) ?? new Set<string>();
             seen.add(peer.state);
-            states.set(peer.peerIP, seen);
+            states.set(`${peer.type} ${peer.peerIP}`, seen);
           }
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
 
-    const result = await makeCheck(30_000).waitForSessions([
-      { node: "rr", peer: "c1" },
-      { node: "rr", peer: "c2" },
+    const result = await makeCheck(60_000).waitForSessions([
+      { node: "rr", peer: "c1", kinds: ["peer"] },
+      { node: "rr", peer: "c2", kinds: ["peer"] },
     ]);
     watching.abort();
     await watcher;
 
-    expect(result).toEqual({ established: 2, missing: [], unverifiable: [] });
-    // Exactly the model's sessions of rr, each seen still connecting while the check waited. This
-    // sampler may miss "Established": the check can see it, resolve and delete the object between
-    // two samples (`result.established` above is the check's own count of Established peers).
-    expect([...states.keys()].sort()).toEqual([address.get("c1"), address.get("c2")].sort());
-    for (const seen of states.values()) {
-      expect(seen.has("Connect")).toBe(true);
-      expect([...seen].filter((state) => state !== "Connect" && state !== "Established")).toEqual(
-        [],
-      );
-    }
+    expect(result).toEqual({ established: 2, missing: [], unverifiable: [], unchecked: 0 });
+    // BIRD's Node_ sessions of rr, each seen before it was Established (BIRD starts them Idle or
+    // Active and both ends dial).
+    expect([...states.keys()].sort()).toEqual(["NodePeer 10.1.0.2", "NodePeer 10.1.0.3"]);
+    for (const seen of states.values())
+      expect([...seen].some((state) => state !== "Established")).toBe(true);
     expect(await listStatuses()).toEqual([]);
   });
 
-  it("reports a pair the session model does not have as missing after the timeout, and cleans up", async () => {
+  it("reports a pair without a session as missing after the timeout, and cleans up", async () => {
     const pairs: SessionPair[] = [
-      { node: "rr", peer: "c1" },
-      { node: "rr", peer: "c3" },
+      { node: "rr", peer: "c1", kinds: ["peer"] },
+      { node: "rr", peer: "c3", kinds: ["peer"] },
     ];
 
     const result = await makeCheck(4_000).waitForSessions(pairs);
 
-    expect(result).toEqual({
-      established: 1,
-      missing: [{ node: "rr", peer: "c3" }],
-      unverifiable: [],
-    });
+    expect(result).toMatchObject({ established: 1, missing: [pairs[1]], unverifiable: [] });
     expect(await listStatuses()).toEqual([]);
-    expect(reporter.reports()).toBeGreaterThan(0);
+  });
+
+  it("counts a mesh session only for a pair that asks for one: the protocol matters", async () => {
+    const asPeer = await makeCheck(4_000).waitForSessions([
+      { node: "c1", peer: "c3", kinds: ["peer"] },
+    ]);
+    expect(asPeer.missing).toHaveLength(1);
+    const asMesh = await makeCheck(30_000).waitForSessions([
+      { node: "c1", peer: "c3", kinds: ["mesh"] },
+    ]);
+    expect(asMesh).toMatchObject({ established: 1, missing: [] });
   });
 
   it("deletes its status objects when aborted, rejecting with the reason", async () => {
     const controller = new AbortController();
     const reason = new Error("leadership lost");
     const waiting = makeCheck(60_000).waitForSessions(
-      [{ node: "rr", peer: "c3" }],
+      [{ node: "rr", peer: "c3", kinds: ["peer"] }],
       controller.signal,
     );
     const settled = waiting.catch((err: unknown) => err);

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMemoryFleetState, systemClock } from "@rrfleet/fleet-state";
-import { connectCluster, detectCalicoApi, readClusterSnapshot } from "@rrfleet/kube";
+import { connectCluster, readClusterSnapshot } from "@rrfleet/kube";
 import { readLiveCluster, runCli, type CliIo } from "@rrfleet/rrctl";
 import { createStatusPageRoutes } from "@rrfleet/status-page";
 import { createMetricsRegistry, startTelemetryServer } from "@rrfleet/telemetry";
@@ -23,7 +23,6 @@ import {
   describeExit,
   E2E_DIR,
   launchChromium,
-  startFakeCalicoNode,
   startFleetService,
   startRrctlRun,
   startTestCluster,
@@ -31,7 +30,6 @@ import {
   waitFor,
   waitForReady,
   writeFleetFile,
-  type FakeCalicoNode,
   type NodeFactory,
   type RrctlRunProcess,
   type TestCluster,
@@ -125,7 +123,6 @@ async function waitForPageToShow(page: Page, want: Expected, description: string
 describe("the status page of rrctl run, in Chromium", () => {
   let cluster: TestCluster;
   let nodes: NodeFactory;
-  let reporter: FakeCalicoNode | undefined;
   let run: RrctlRunProcess | undefined;
   let browser: Browser | undefined;
   let page: Page;
@@ -160,15 +157,12 @@ describe("the status page of rrctl run, in Chromium", () => {
       kubeletVersion: cluster.kubeApiserverVersion,
     });
     await nodes.createNodes(30, { zones: ZONES });
-    const calico = await detectCalicoApi(
-      connectCluster({ kubeconfigPath: cluster.kubeconfigPath, context: cluster.name }),
-    );
-    reporter = startFakeCalicoNode(cluster.kubeConfig, {
-      calico,
-      intervalMs: 200,
-      establishAfterMs: 300,
+    // No calico-node here: the controller waits a short switchover delay instead of checking
+    // sessions (the page draws sessions from the planner's model of Calico either way).
+    run = await startRrctlRun({
+      cluster,
+      args: ["--session-check", "delay", "--switchover-delay-seconds", "0.3"],
     });
-    run = await startRrctlRun({ cluster, args: ["--session-timeout-seconds", "30"] });
     await waitForReady(run);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
@@ -181,7 +175,6 @@ describe("the status page of rrctl run, in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await run?.stop();
-    await reporter?.stop();
     await cluster.stop();
   });
 

@@ -13,9 +13,9 @@ import {
 import { requestHttps } from "./request-https.js";
 import { waitFor } from "./wait-for.js";
 
-/** A running kube-apiserver on loopback, serving TLS signed by the test CA. */
+/** A running kube-apiserver (on loopback unless told otherwise), serving TLS signed by the test CA. */
 export interface ApiServerProcess {
-  /** e.g. `https://127.0.0.1:41234`; stays the same across restarts. */
+  /** e.g. `https://127.0.0.1:41234` (the bind address's host); stays the same across restarts. */
   readonly url: string;
   readonly port: number;
   readonly logFile: string;
@@ -39,6 +39,11 @@ export interface StartApiServerOptions {
    */
   readonly etcdPrefix: string;
   readonly certificates: Certificates;
+  /**
+   * IPv4 address to listen on, also the host of `url`; default `127.0.0.1`. The serving
+   * certificate must name it (see `createCertificates`).
+   */
+  readonly bindAddress?: string;
   /** Static `--token-auth-file` (`token,user,uid,"group1,group2"` per line); read at startup only. */
   readonly tokenFile: string;
   /** A token of a `system:masters` user in `tokenFile`, used to probe `/readyz`. */
@@ -53,7 +58,7 @@ const BIND_ATTEMPTS = 10;
 const STOP_GRACE_MS = 15_000;
 
 /**
- * Starts kube-apiserver on a free loopback port with RBAC, the static token file, the test CA
+ * Starts kube-apiserver on a free port of the bind address (loopback by default) with RBAC, the static token file, the test CA
  * (serving cert and client CA) and service-account keys, and waits until `/readyz` answers `ok`
  * to the admin token over verified TLS. Retries when the port was taken before the server bound
  * it (on a fresh port at first start, on the same port at restart). Throws with the tail of
@@ -74,7 +79,7 @@ export async function startApiServer(options: StartApiServerOptions): Promise<Ap
 
   return {
     get url() {
-      return urlOf(port);
+      return urlOf(options, port);
     },
     get port() {
       return port;
@@ -112,8 +117,8 @@ async function launchUntilBound(
       logFile,
     });
     try {
-      await waitFor(() => probeReady(urlOf(port()), ca, options.adminToken), {
-        description: `kube-apiserver ${urlOf(port())}/readyz`,
+      await waitFor(() => probeReady(urlOf(options, port()), ca, options.adminToken), {
+        description: `kube-apiserver ${urlOf(options, port())}/readyz`,
         timeoutMs: options.readyTimeoutMs ?? 120_000,
         intervalMs: 200,
         abortIf: () => describeExit(child),
@@ -139,8 +144,8 @@ function apiServerArgs(options: StartApiServerOptions, port: number): string[] {
   return [
     `--etcd-servers=${options.etcdUrl}`,
     `--etcd-prefix=${options.etcdPrefix}`,
-    "--bind-address=127.0.0.1",
-    "--advertise-address=127.0.0.1",
+    `--bind-address=${options.bindAddress ?? "127.0.0.1"}`,
+    `--advertise-address=${options.bindAddress ?? "127.0.0.1"}`,
     `--secure-port=${String(port)}`,
     `--cert-dir=${join(options.dir, "cert-dir")}`,
     `--tls-cert-file=${pki.servingCert}`,
@@ -151,7 +156,7 @@ function apiServerArgs(options: StartApiServerOptions, port: number): string[] {
     "--disable-admission-plugins=ServiceAccount",
     "--authorization-mode=RBAC",
     `--token-auth-file=${options.tokenFile}`,
-    `--service-account-issuer=${urlOf(port)}/`,
+    `--service-account-issuer=${urlOf(options, port)}/`,
     `--service-account-key-file=${pki.serviceAccountPublicKey}`,
     `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     // 1.37 refuses a loopback --advertise-address with the default "lease" reconciler, and the
@@ -174,6 +179,6 @@ async function probeReady(url: string, ca: string, token: string): Promise<true 
   return response.status === 200 && response.body.trim() === "ok" ? true : undefined;
 }
 
-function urlOf(port: number): string {
-  return `https://127.0.0.1:${String(port)}`;
+function urlOf(options: StartApiServerOptions, port: number): string {
+  return `https://${options.bindAddress ?? "127.0.0.1"}:${String(port)}`;
 }

@@ -10,7 +10,7 @@ export interface Certificates {
   readonly dir: string;
   readonly caCert: string;
   readonly caKey: string;
-  /** Serving certificate for 127.0.0.1 and localhost, signed by the CA. */
+  /** Serving certificate for 127.0.0.1, localhost and any extra addresses, signed by the CA. */
   readonly servingCert: string;
   readonly servingKey: string;
   /** Key pair that signs and verifies service-account tokens. */
@@ -29,10 +29,14 @@ const SERVING_SANS = [
 ].join(",");
 
 /**
- * Creates a throwaway CA (valid 2 days), a serving certificate for 127.0.0.1/localhost and a
- * service-account key pair in `dir` with the `openssl` CLI. Throws when openssl is missing or fails.
+ * Creates a throwaway CA (valid 2 days), a serving certificate for 127.0.0.1/localhost (plus
+ * `extraIpAddresses`, e.g. the address containers reach the host on) and a service-account key
+ * pair in `dir` with the `openssl` CLI. Throws when openssl is missing or fails.
  */
-export async function createCertificates(dir: string): Promise<Certificates> {
+export async function createCertificates(
+  dir: string,
+  extraIpAddresses: readonly string[] = [],
+): Promise<Certificates> {
   await mkdir(dir, { recursive: true });
   const path = (name: string): string => join(dir, name);
   const certificates: Certificates = {
@@ -49,7 +53,7 @@ export async function createCertificates(dir: string): Promise<Certificates> {
   await writeFile(
     servingExtensions,
     [
-      `subjectAltName=${SERVING_SANS}`,
+      `subjectAltName=${[SERVING_SANS, ...extraIpAddresses.map((ip) => `IP:${ip}`)].join(",")}`,
       "basicConstraints=critical,CA:FALSE",
       "keyUsage=critical,digitalSignature,keyEncipherment",
       "extendedKeyUsage=serverAuth",

@@ -21,7 +21,6 @@ export * from "./wait-for.js";
 export * from "./write-kubeconfig.js";
 export * from "./route-observer.js";
 export * from "./rrctl-run-process.js";
-export * from "./fake-calico-node.js";
 export * from "./tcp-proxy.js";
 export * from "./compact-etcd.js";
 export * from "./audit-log.js";

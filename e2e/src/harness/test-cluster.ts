@@ -39,6 +39,12 @@ export interface TestClusterOptions {
    * (`auditLogFile`; read it with `readAuditedWrites`). Default false.
    */
   readonly auditLog?: boolean;
+  /**
+   * IPv4 address kube-apiserver listens on (and `apiUrl`'s host, and a name in its serving
+   * certificate). Default `127.0.0.1`. Containers reach the host's API servers on the Docker
+   * bridge's gateway address (e.g. 172.17.0.1): give that to serve them.
+   */
+  readonly bindAddress?: string;
   /** Receives the one version line printed at startup. Default `console.log`. */
   readonly log?: (line: string) => void;
 }
@@ -95,10 +101,10 @@ export interface TestCluster {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /**
- * Starts etcd (unless shared) and kube-apiserver on free loopback ports in a fresh temp dir,
- * writes the kubeconfig, installs the Calico CRDs and `ClusterInformation default`, and prints
- * `e2e: kube-apiserver vX.Y.Z, etcd vA.B.C`. Everything started is stopped again when a later
- * phase fails. Throws with the server's log tail when it does not come up.
+ * Starts etcd (unless shared) and kube-apiserver on free ports (loopback unless `bindAddress`)
+ * in a fresh temp dir, writes the kubeconfig, installs the Calico CRDs and `ClusterInformation
+ * default`, and prints `e2e: kube-apiserver vX.Y.Z, etcd vA.B.C`. Everything started is stopped
+ * again when a later phase fails. Throws with the server's log tail when it does not come up.
  */
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const name = options.name ?? "e2e";
@@ -135,7 +141,11 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     const etcdPrefix = etcd.claimPrefix(name);
     const etcdReady = performance.now();
 
-    const certificates = await createCertificates(join(dir, "pki"));
+    const bindAddress = options.bindAddress;
+    const certificates = await createCertificates(
+      join(dir, "pki"),
+      bindAddress === undefined ? [] : [bindAddress],
+    );
     const tokenFile = join(dir, "tokens.csv");
     const writeTokenFile = (): Promise<void> =>
       writeFile(tokenFile, renderTokenFile([admin, ...users]), { mode: 0o600 });
@@ -154,6 +164,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       certificates,
       tokenFile,
       adminToken: admin.token,
+      ...(bindAddress === undefined ? {} : { bindAddress }),
       ...(audit === undefined ? {} : { audit }),
     });
     cleanups.push(() => apiServer.stop());

@@ -30,7 +30,7 @@ function stepOf(actions: Action[], inAnyOrder: boolean): Step {
   return {
     description: "test",
     reason: "AddClientPeerings",
-    waitForSessions: false,
+    requiresEstablishedSessions: false,
     inAnyOrder,
     actions,
   };

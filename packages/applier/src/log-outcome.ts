@@ -2,9 +2,10 @@ import type { ReconcileOutcome } from "./reconcile-cluster.js";
 import type { ApplierLogger } from "./applier-logger.js";
 
 /**
- * Logs reconcile outcomes the way operators read them: every applied step, the sessions it
- * waited for, and transitions only for the quiet outcomes — "converged" once when a cluster
- * gets there, the interlock's refusal once when it starts, a dry run's plan when it changes.
+ * Logs reconcile outcomes the way operators read them: every applied step and the sessions
+ * confirmed before it, and transitions only for the quiet outcomes — "converged" once when a
+ * cluster gets there, the interlock's refusal once when it starts, a wait for sessions once when
+ * it starts (then at debug level on every re-check), a dry run's plan when it changes.
  * One instance per process; it remembers each cluster's last outcome.
  */
 export function createOutcomeLog(): (
@@ -20,15 +21,18 @@ export function createOutcomeLog(): (
       ...(previous?.dryRunPlan === undefined ? {} : { dryRunPlan: previous.dryRunPlan }),
     });
     switch (outcome.kind) {
-      case "AwaitingSessions":
-        logger.warn(
-          {
-            missing: outcome.sessions.missing.length,
-            sample: outcome.sessions.missing.slice(0, 5),
-          },
-          "BGP sessions opened by the last step are not Established yet; holding further steps",
-        );
+      case "AwaitingSessions": {
+        const fields = {
+          next: outcome.plan.steps[0]?.reason,
+          missing: outcome.sessions.missing.length,
+          sample: outcome.sessions.missing.slice(0, 5),
+        };
+        const message =
+          "BGP sessions the next step relies on are not Established yet; holding it until they are";
+        if (previous?.kind === "AwaitingSessions") logger.debug(fields, message);
+        else logger.warn(fields, message);
         return;
+      }
       case "StepApplied": {
         const { plan, step, execution, sessions } = outcome;
         logger.info(

@@ -1,7 +1,9 @@
 import type { SessionCheckResult, SessionPair } from "@rrfleet/kube";
 import {
+  applyActions,
   findSessionsToConfirm,
   planCluster,
+  viewRoutes,
   type ClusterSnapshot,
   type Plan,
   type Policy,
@@ -39,42 +41,38 @@ export type ReconcileOutcome =
   /** The interlock refused the next step (it would lose routes): nothing safe to do now. */
   | { readonly kind: "Blocked"; readonly plan: Plan }
   | { readonly kind: "DryRun"; readonly plan: Plan }
-  /** Sessions a previous step opened are still not Established: nothing else is done until they are. */
-  | { readonly kind: "AwaitingSessions"; readonly sessions: SessionCheckResult }
+  /**
+   * The next step removes or restarts sessions, and some session it keeps is not Established yet:
+   * nothing is written until it is.
+   */
+  | {
+      readonly kind: "AwaitingSessions";
+      readonly plan: Plan;
+      readonly sessions: SessionCheckResult;
+    }
   | {
       readonly kind: "StepApplied";
       readonly plan: Plan;
       readonly step: Step;
       readonly execution: StepExecution;
-      /** The check after a step that opened sessions; its `missing` pairs must be confirmed next pass. */
+      /** The check made before the step, when the step removes or restarts sessions. */
       readonly sessions?: SessionCheckResult;
     };
 
 /**
- * Sessions checked after one step at most. Turning the mesh back on (the fail-safe) opens every
- * pair's session — 12.5 million at 5,000 nodes — and nothing waits on those: they are restored,
- * not replacing anything. An even sample still catches a cluster whose BGP does not come up.
- */
-const MAX_CHECKED = 5_000;
-
-/**
- * One level-triggered pass over a cluster: confirm the sessions a previous step left unconfirmed
- * (make-before-break holds even when Calico is slow); plan from what the watch shows now; apply
- * only the plan's first step; wait until the watch shows our writes (so the next pass plans from
- * them, not from a stale cache); and, when the step opened sessions, wait for them to be
- * Established before anything may remove the sessions they replace. A restart in the middle
- * therefore loses nothing: the next pass plans again from the cluster.
+ * One level-triggered pass over a cluster: plan from what the watch shows now; when the plan's
+ * first step removes or restarts BGP sessions, first confirm from Calico that every session the
+ * step keeps is Established (the planner proved the step safe assuming so: make-before-break);
+ * apply only that step; and wait until the watch shows our writes, so the next pass plans from
+ * them. What must be confirmed is derived from the cluster each time, never remembered, so a
+ * controller restarted at any point (or a new fleet leader) waits exactly as this one would.
+ * Fails closed: an error confirming sessions is thrown and nothing is written.
  * Throws the errors of its ports (KubeError, aborts); the caller retries with backoff.
  */
 export async function reconcileCluster(
   deps: ReconcileDeps,
-  unconfirmed: readonly SessionPair[],
   signal?: AbortSignal,
 ): Promise<ReconcileOutcome> {
-  if (unconfirmed.length > 0 && !deps.dryRun) {
-    const sessions = await deps.sessions.waitForSessions(unconfirmed, signal);
-    if (sessions.missing.length > 0) return { kind: "AwaitingSessions", sessions };
-  }
   const before = deps.view.snapshot();
   const plan = planCluster(before, deps.policy, new Date(deps.clock.now()));
   const step = plan.steps[0];
@@ -85,24 +83,22 @@ export async function reconcileCluster(
   }
   if (deps.dryRun) return { kind: "DryRun", plan };
 
+  let sessions: SessionCheckResult | undefined;
+  if (step.requiresEstablishedSessions) {
+    const relied = findSessionsToConfirm(
+      viewRoutes(before),
+      viewRoutes(applyActions(before, step.actions)),
+    );
+    sessions = await deps.sessions.waitForSessions(relied.sessions, signal);
+    if (sessions.missing.length > 0) return { kind: "AwaitingSessions", plan, sessions };
+  }
   const execution = await executeStep(step, before, { ...deps, ...(signal ? { signal } : {}) });
   await waitForObserved(deps.view, execution.results, {
     clock: deps.clock,
     timeoutMs: deps.observeTimeoutMs ?? 30_000,
     ...(signal ? { signal } : {}),
   });
-  if (!step.waitForSessions) return { kind: "StepApplied", plan, step, execution };
-  const pairs = sampleSessions(findSessionsToConfirm(before, deps.view.snapshot()), MAX_CHECKED);
-  const sessions = await deps.sessions.waitForSessions(pairs, signal);
-  return { kind: "StepApplied", plan, step, execution, sessions };
-}
-
-/** At most `limit` pairs, spread evenly over the (sorted) list: deterministic, no clock or RNG. */
-export function sampleSessions(
-  pairs: readonly SessionPair[],
-  limit: number,
-): readonly SessionPair[] {
-  if (pairs.length <= limit) return pairs;
-  const stride = pairs.length / limit;
-  return Array.from({ length: limit }, (_, i) => pairs[Math.floor(i * stride)] as SessionPair);
+  return sessions === undefined
+    ? { kind: "StepApplied", plan, step, execution }
+    : { kind: "StepApplied", plan, step, execution, sessions };
 }

@@ -35,7 +35,8 @@ function storeNodes(server: FakeApiServer, nodes: Record<string, string | undefi
 function reportSessions(
   server: FakeApiServer,
   node: string,
-  peers: readonly { peerIP: string; state: string }[],
+  peers: readonly { peerIP: string; state: string; type?: string }[],
+  lastUpdated = "2026-11-28T00:00:00Z",
 ): void {
   const name = renderSessionStatusName(node);
   const current = server.read(STATUSES, name);
@@ -43,13 +44,13 @@ function reportSessions(
   server.put(STATUSES, {
     ...current,
     status: {
-      lastUpdated: "2026-11-28T00:00:00Z",
+      lastUpdated,
       bgp: {
         numberEstablishedV4: peers.filter((p) => p.state === "Established").length,
         numberEstablishedV6: 0,
         numberNotEstablishedV4: peers.filter((p) => p.state !== "Established").length,
         numberNotEstablishedV6: 0,
-        peersV4: peers.map((p) => ({ ...p, type: "NodePeer", since: "00:00:00" })),
+        peersV4: peers.map((p) => ({ type: "NodePeer", ...p, since: "00:00:00" })),
       },
     },
   });
@@ -70,6 +71,7 @@ function makeCheck(
     timeoutMs: 10_000,
     pollIntervalMs: 1_000,
     fallbackDelayMs: 5_000,
+    settleMs: 0,
     now: () => nowMs,
     sleep: (ms, signal) => {
       signal?.throwIfAborted();
@@ -112,7 +114,7 @@ describe("createCalicoNodeStatusCheck", () => {
 
     const result = await check.waitForSessions([pair("rr", "c1"), pair("rr", "c2")]);
 
-    expect(result).toEqual({ established: 2, missing: [], unverifiable: [] });
+    expect(result).toEqual({ established: 2, missing: [], unverifiable: [], unchecked: 0 });
     expect(sleeps).toEqual([1_000, 1_000]);
     expect(specs[0]).toMatchObject({
       apiVersion: "crd.projectcalico.org/v1",
@@ -152,12 +154,17 @@ describe("createCalicoNodeStatusCheck", () => {
 
     const result = await check.waitForSessions([pair("rr", "c1"), pair("rr", "c2")]);
 
-    expect(result).toEqual({ established: 1, missing: [pair("rr", "c2")], unverifiable: [] });
+    expect(result).toEqual({
+      established: 1,
+      missing: [pair("rr", "c2")],
+      unverifiable: [],
+      unchecked: 0,
+    });
     expect(now()).toBe(4_500);
     expect(server.names(STATUSES)).toEqual([]);
   });
 
-  it("watches the side with fewer distinct nodes and reports pairs as given", async () => {
+  it("watches the node covering the most pairs and reports pairs as given", async () => {
     const server = makeFakeApiServer();
     storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2", c2: "10.1.0.3" });
     const { check } = makeCheck(server, {
@@ -172,7 +179,102 @@ describe("createCalicoNodeStatusCheck", () => {
       pair("c1", "rr"),
     ]);
 
-    expect(result).toEqual({ established: 1, missing: [pair("c2", "rr")], unverifiable: [] });
+    expect(result).toEqual({
+      established: 1,
+      missing: [pair("c2", "rr")],
+      unverifiable: [],
+      unchecked: 0,
+    });
+    expect(server.log().filter((line) => line.startsWith("create"))).toEqual([
+      "create caliconodestatuses/rrfleet-sessions-rr",
+    ]);
+  });
+
+  it("counts a session only when it has the protocol the pair asks for (a mesh session is not a BGPPeer session)", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2", c2: "10.1.0.3" });
+    const { check } = makeCheck(server, {
+      timeoutMs: 3_000,
+      onTick: () => {
+        // c1: the mesh session holds the neighbour, the explicit one is Idle (Calico keeps both).
+        reportSessions(server, "rr", [
+          { peerIP: "10.1.0.2", state: "Established", type: "NodeMesh" },
+          { peerIP: "10.1.0.2", state: "Idle", type: "NodePeer" },
+          { peerIP: "10.1.0.3", state: "Established", type: "GlobalPeer" },
+        ]);
+      },
+    });
+
+    const result = await check.waitForSessions([
+      { node: "rr", peer: "c1", kinds: ["peer"] },
+      { node: "rr", peer: "c2", kinds: ["peer"] },
+    ]);
+
+    expect(result.missing).toEqual([{ node: "rr", peer: "c1", kinds: ["peer"] }]);
+    expect(result.established).toBe(1);
+  });
+
+  it("accepts either protocol for a pair that has both (only one of them can hold the neighbour)", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { a: "10.1.0.1", b: "10.1.0.2" });
+    const { check } = makeCheck(server, {
+      onTick: () => {
+        reportSessions(server, "a", [
+          { peerIP: "10.1.0.2", state: "Idle", type: "NodeMesh" },
+          { peerIP: "10.1.0.2", state: "Established", type: "NodePeer" },
+        ]);
+      },
+    });
+
+    const result = await check.waitForSessions([{ node: "a", peer: "b", kinds: ["mesh", "peer"] }]);
+
+    expect(result.missing).toEqual([]);
+  });
+
+  it("does not trust a report first seen before the settle time: calico-node may not have applied the last change yet", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2" });
+    const { check, now } = makeCheck(server, {
+      settleMs: 2_500,
+      onTick: (nowMs) => {
+        // A stale report at once; calico-node's next one (new lastUpdated) at 4 s.
+        reportSessions(
+          server,
+          "rr",
+          [{ peerIP: "10.1.0.2", state: "Established" }],
+          nowMs >= 4_000 ? "2026-11-28T00:00:04Z" : "2026-11-28T00:00:00Z",
+        );
+      },
+    });
+
+    const result = await check.waitForSessions([pair("rr", "c1")]);
+
+    expect(result.missing).toEqual([]);
+    expect(now()).toBe(4_000);
+  });
+
+  it("watches at most maxWatchedNodes nodes, those covering the most pairs, and counts the rest unchecked", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2", c2: "10.1.0.3", c3: "10.1.0.4" });
+    const { check } = makeCheck(server, {
+      maxWatchedNodes: 1,
+      onTick: () => {
+        reportSessions(server, "rr", [
+          { peerIP: "10.1.0.2", state: "Established" },
+          { peerIP: "10.1.0.3", state: "Established" },
+          { peerIP: "10.1.0.4", state: "Established" },
+        ]);
+      },
+    });
+
+    const result = await check.waitForSessions([
+      pair("c1", "rr"),
+      pair("c2", "rr"),
+      pair("c3", "rr"),
+      pair("c1", "c2"),
+    ]);
+
+    expect(result).toMatchObject({ established: 3, missing: [], unchecked: 1 });
     expect(server.log().filter((line) => line.startsWith("create"))).toEqual([
       "create caliconodestatuses/rrfleet-sessions-rr",
     ]);
@@ -197,6 +299,7 @@ describe("createCalicoNodeStatusCheck", () => {
       established: 1,
       missing: [],
       unverifiable: [pair("rr", "v6only"), pair("rr", "gone")],
+      unchecked: 0,
     });
     expect(now()).toBe(5_000);
     expect(server.names(STATUSES)).toEqual([]);
@@ -209,7 +312,12 @@ describe("createCalicoNodeStatusCheck", () => {
 
     const result = await check.waitForSessions([pair("rr", "c1")]);
 
-    expect(result).toEqual({ established: 0, missing: [], unverifiable: [pair("rr", "c1")] });
+    expect(result).toEqual({
+      established: 0,
+      missing: [],
+      unverifiable: [pair("rr", "c1")],
+      unchecked: 0,
+    });
     expect(sleeps).toEqual([5_000]);
     expect(server.log()).toEqual(["get nodes/c1"]);
   });
@@ -287,7 +395,12 @@ describe("createCalicoNodeStatusCheck", () => {
     const result = await check.waitForSessions([pair("rr", "c1")]);
 
     // The stale status said Established; the fresh object has no status yet.
-    expect(result).toEqual({ established: 0, missing: [pair("rr", "c1")], unverifiable: [] });
+    expect(result).toEqual({
+      established: 0,
+      missing: [pair("rr", "c1")],
+      unverifiable: [],
+      unchecked: 0,
+    });
     expect(sleeps).toEqual([1_000, 1_000]);
     expect(server.log().slice(1, 5)).toEqual([
       "create caliconodestatuses/rrfleet-sessions-rr",

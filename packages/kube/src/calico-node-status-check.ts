@@ -46,6 +46,20 @@ export interface CalicoNodeStatusCheckOptions {
   readonly updatePeriodSeconds?: number;
   /** Minimum wait, from the call, when some pair cannot be checked (no IPv4 address); default 10,000 ms. */
   readonly fallbackDelayMs?: number;
+  /**
+   * Reports first seen earlier than this after the call are not trusted, in milliseconds; default
+   * 3,000. calico-node applies a cluster change to BIRD a moment after the API server has it, so
+   * a report made right after a step may still show a session the step restarted as Established.
+   * Measured on this side's clock (when a new `status.lastUpdated` is first seen), so clock skew
+   * between the controller and the nodes does not matter.
+   */
+  readonly settleMs?: number;
+  /**
+   * At most this many nodes get a status object; default 64. Each object reports all of its
+   * node's peers, so nodes are picked greedily by how many pairs they cover (reflectors first);
+   * pairs no picked node covers are counted as `unchecked`.
+   */
+  readonly maxWatchedNodes?: number;
   /** Waits (injectable for tests); must reject with `signal.reason` on abort. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** A monotonic clock in milliseconds; default `performance.now`. */
@@ -79,9 +93,11 @@ export function renderSessionStatusName(node: string): string {
  * creates a `CalicoNodeStatus` (cluster-scoped, `calico.group/version`, labelled managed-by
  * rrfleet, `spec: {node, classes: ["BGP"], updatePeriodSeconds}`), then LISTs them by label every
  * `pollIntervalMs` until each pair's peer IPv4 (its Node annotation
- * `projectcalico.org/IPv4Address`, prefix length stripped) is `Established` in `peersV4`, or until
- * `timeoutMs` (the rest are `missing`). Sessions are symmetric, so the side of the pairs with fewer
- * distinct nodes is the watched one (normally the reflectors). Pairs whose peer has no IPv4 address
+ * `projectcalico.org/IPv4Address`, prefix length stripped) is `Established` in `peersV4` with a
+ * type the pair asks for (`NodeMesh` for a mesh session, `NodePeer`/`GlobalPeer` for an explicit
+ * one) in a report first seen `settleMs` after the call, or until `timeoutMs` (the rest are
+ * `missing`). Sessions are symmetric: the watched nodes are picked greedily by how many pairs
+ * they cover, at most `maxWatchedNodes` (normally the reflectors). Pairs whose peer has no IPv4 address
  * are `unverifiable`: the check then lasts at least `fallbackDelayMs`. A leftover status object of
  * rrfleet's with the same name is replaced; one that is not rrfleet's is a `Conflict`. Every object
  * created is deleted before returning, also after an error or abort. RBAC: get/list nodes;
@@ -98,6 +114,8 @@ export function createCalicoNodeStatusCheck(
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const updatePeriodSeconds = options.updatePeriodSeconds ?? 2;
   const fallbackDelayMs = options.fallbackDelayMs ?? 10_000;
+  const settleMs = options.settleMs ?? 3_000;
+  const maxWatchedNodes = options.maxWatchedNodes ?? 64;
   const sleep = options.sleep ?? sleepWithSignal;
   const now = options.now ?? (() => performance.now());
   const path = { group: calico.group, version: calico.version, plural: PLURAL };
@@ -235,9 +253,9 @@ export function createCalicoNodeStatusCheck(
     }
   };
 
-  /** Each of our status objects' Established peer addresses, by object name. */
-  const listEstablished = async (signal?: AbortSignal): Promise<Map<string, Set<string>>> => {
-    const established = new Map<string, Set<string>>();
+  /** Each of our status objects' latest report, by object name. */
+  const listReports = async (signal?: AbortSignal): Promise<Map<string, StatusReport>> => {
+    const reports = new Map<string, StatusReport>();
     let continueToken: string | undefined;
     do {
       const page: unknown = await send(
@@ -257,13 +275,13 @@ export function createCalicoNodeStatusCheck(
       const items = isRecord(page) && Array.isArray(page["items"]) ? page["items"] : [];
       for (const item of items) {
         const name = readName(item);
-        if (name !== undefined) established.set(name, readEstablishedPeers(item));
+        if (name !== undefined) reports.set(name, readReport(item));
       }
       const metadata = isRecord(page) ? page["metadata"] : undefined;
       const token = isRecord(metadata) ? metadata["continue"] : undefined;
       continueToken = typeof token === "string" ? nonEmpty(token) : undefined;
     } while (continueToken !== undefined);
-    return established;
+    return reports;
   };
 
   const check = async (
@@ -272,12 +290,7 @@ export function createCalicoNodeStatusCheck(
     signal?: AbortSignal,
   ): Promise<SessionCheckResult> => {
     const started = now();
-    const flip = countDistinct(pairs, "peer") < countDistinct(pairs, "node");
-    const oriented = pairs.map((pair) =>
-      flip
-        ? { pair, watched: pair.peer, remote: pair.node }
-        : { pair, watched: pair.node, remote: pair.peer },
-    );
+    const { oriented, unchecked } = chooseWatchedNodes(pairs, maxWatchedNodes);
     const addresses = await readAddresses([...new Set(oriented.map((o) => o.remote))], signal);
     const verifiable = oriented.flatMap((o) => {
       const address = addresses.get(o.remote);
@@ -297,9 +310,21 @@ export function createCalicoNodeStatusCheck(
         (node) => createStatus(node, created, signal),
       );
       const deadline = started + timeoutMs;
+      /** Status object → the report last seen and when it was first seen (this side's clock). */
+      const seen = new Map<string, { lastUpdated: string; at: number }>();
       for (;;) {
-        const established = await listEstablished(signal);
-        waiting = waiting.filter((v) => established.get(v.status)?.has(v.address) !== true);
+        const reports = await listReports(signal);
+        const at = now();
+        for (const [name, report] of reports) {
+          if (seen.get(name)?.lastUpdated !== report.lastUpdated)
+            seen.set(name, { lastUpdated: report.lastUpdated, at });
+        }
+        const isFresh = (name: string): boolean =>
+          (seen.get(name)?.at ?? -Infinity) >= started + settleMs;
+        waiting = waiting.filter(
+          (v) =>
+            !(isFresh(v.status) && isEstablished(reports.get(v.status), v.address, v.pair.kinds)),
+        );
         const left = deadline - now();
         if (waiting.length === 0 || left <= 0) break;
         await sleep(Math.min(pollIntervalMs, left), signal);
@@ -313,6 +338,7 @@ export function createCalicoNodeStatusCheck(
       established: verifiable.length - waiting.length,
       missing: waiting.map((v) => v.pair),
       unverifiable,
+      unchecked,
     };
   };
 
@@ -373,8 +399,51 @@ async function forEachWithConcurrency<T>(
   if (errors.length > 0) throw errors[0];
 }
 
-function countDistinct(pairs: readonly SessionPair[], side: keyof SessionPair): number {
-  return new Set(pairs.map((pair) => pair[side])).size;
+/**
+ * Which node of each pair gets the status object: greedily the nodes covering the most pairs not
+ * covered yet (reflectors, then mesh sample nodes), at most `max` of them; pairs left over are
+ * counted, not checked.
+ */
+function chooseWatchedNodes(
+  pairs: readonly SessionPair[],
+  max: number,
+): { oriented: { pair: SessionPair; watched: string; remote: string }[]; unchecked: number } {
+  const degree = new Map<string, number>();
+  /** Ties go to the node seen first, `node` before `peer` (the pairs' own orientation). */
+  const firstSeen = new Map<string, number>();
+  for (const pair of pairs) {
+    degree.set(pair.node, (degree.get(pair.node) ?? 0) + 1);
+    degree.set(pair.peer, (degree.get(pair.peer) ?? 0) + 1);
+    if (!firstSeen.has(pair.node)) firstSeen.set(pair.node, firstSeen.size);
+    if (!firstSeen.has(pair.peer)) firstSeen.set(pair.peer, firstSeen.size);
+  }
+  const byPair = new Map<string, SessionPair[]>();
+  for (const pair of pairs) {
+    for (const end of [pair.node, pair.peer]) {
+      const list = byPair.get(end) ?? [];
+      list.push(pair);
+      byPair.set(end, list);
+    }
+  }
+  const order = [...degree.keys()].sort(
+    (a, b) =>
+      (degree.get(b) ?? 0) - (degree.get(a) ?? 0) ||
+      (firstSeen.get(a) ?? 0) - (firstSeen.get(b) ?? 0),
+  );
+  const covered = new Set<SessionPair>();
+  const oriented: { pair: SessionPair; watched: string; remote: string }[] = [];
+  let watched = 0;
+  for (const node of order) {
+    if (covered.size === pairs.length || watched >= max) break;
+    const mine = (byPair.get(node) ?? []).filter((pair) => !covered.has(pair));
+    if (mine.length === 0) continue;
+    watched++;
+    for (const pair of mine) {
+      covered.add(pair);
+      oriented.push({ pair, watched: node, remote: pair.node === node ? pair.peer : pair.node });
+    }
+  }
+  return { oriented, unchecked: pairs.length - covered.size };
 }
 
 function parseAddress(
@@ -385,18 +454,49 @@ function parseAddress(
   return address !== undefined && parseIpv4(address) !== undefined ? address : undefined;
 }
 
-function readEstablishedPeers(item: unknown): Set<string> {
+/** One status object's report: when calico-node wrote it, and each peer entry. */
+interface StatusReport {
+  readonly lastUpdated: string;
+  readonly peers: readonly { peerIP: string; type: string; state: string }[];
+}
+
+function readReport(item: unknown): StatusReport {
   const status = isRecord(item) ? item["status"] : undefined;
+  const lastUpdated = isRecord(status) ? status["lastUpdated"] : undefined;
   const bgp = isRecord(status) ? status["bgp"] : undefined;
-  const peers = isRecord(bgp) ? bgp["peersV4"] : undefined;
-  const established = new Set<string>();
-  if (!Array.isArray(peers)) return established;
-  for (const peer of peers) {
-    if (isRecord(peer) && peer["state"] === "Established" && typeof peer["peerIP"] === "string") {
-      established.add(peer["peerIP"]);
+  const list = isRecord(bgp) ? bgp["peersV4"] : undefined;
+  const peers: { peerIP: string; type: string; state: string }[] = [];
+  if (Array.isArray(list)) {
+    for (const peer of list) {
+      if (!isRecord(peer) || typeof peer["peerIP"] !== "string") continue;
+      peers.push({
+        peerIP: peer["peerIP"],
+        type: typeof peer["type"] === "string" ? peer["type"] : "",
+        state: typeof peer["state"] === "string" ? peer["state"] : "",
+      });
     }
   }
-  return established;
+  return { lastUpdated: typeof lastUpdated === "string" ? lastUpdated : "", peers };
+}
+
+/** Calico's peer types by the BIRD protocol they report: `Mesh_x` → NodeMesh, `Node_x`/`Global_x` → NodePeer/GlobalPeer. */
+const TYPES_OF_KIND = { mesh: ["NodeMesh"], peer: ["NodePeer", "GlobalPeer"] } as const;
+
+/** Whether the report shows a session to `address` Established, of one of `kinds` when given. */
+function isEstablished(
+  report: StatusReport | undefined,
+  address: string,
+  kinds: SessionPair["kinds"],
+): boolean {
+  return (
+    report?.peers.some(
+      (peer) =>
+        peer.peerIP === address &&
+        peer.state === "Established" &&
+        (kinds === undefined ||
+          kinds.some((kind) => (TYPES_OF_KIND[kind] as readonly string[]).includes(peer.type))),
+    ) === true
+  );
 }
 
 function readMetadata(object: unknown): Record<string, unknown> {

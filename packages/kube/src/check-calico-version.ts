@@ -35,6 +35,13 @@ export function checkCalicoVersion(calico: CalicoApi): CalicoVersionCheck {
   return { kind: "Supported", version };
 }
 
+/** Whether `version` (`vX.Y.Z`) is older than `minimum`; undefined when it does not parse (dev builds). */
+export function isCalicoOlderThan(version: string, minimum: string): boolean | undefined {
+  const parsed = parseVersion(version);
+  if (parsed === undefined) return undefined;
+  return compareVersions(parsed, parseVersion(minimum) ?? [0, 0, 0]) < 0;
+}
+
 function parseVersion(version: string): [number, number, number] | undefined {
   const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
   if (match === null) return undefined;

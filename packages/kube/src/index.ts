@@ -20,4 +20,5 @@ export * from "./session-check.js";
 export * from "./delay-session-check.js";
 export * from "./calico-node-status-check.js";
 export * from "./check-calico-version.js";
+export * from "./check-session-status-support.js";
 export * from "./registry/index.js";

@@ -1,7 +1,13 @@
-/** Two nodes whose BGP session a step opened, by Node name. */
+/**
+ * Two nodes whose BGP session must be Established, by Node name. `kinds` are the BIRD protocols
+ * the pair has (Calico keeps a node-to-node mesh session and an explicit BGPPeer session to the
+ * same neighbour apart: `Mesh_x` and `Node_x`); a status entry counts only when its type is one
+ * of them. Absent: any type counts.
+ */
 export interface SessionPair {
   readonly node: string;
   readonly peer: string;
+  readonly kinds?: readonly ("mesh" | "peer")[];
 }
 
 /** What a {@link SessionCheck} saw when it returned. */
@@ -12,6 +18,8 @@ export interface SessionCheckResult {
   readonly missing: readonly SessionPair[];
   /** Pairs with no address to check: the check fell back to a delay for them. */
   readonly unverifiable: readonly SessionPair[];
+  /** Pairs not checked because the check watches a bounded number of nodes (see the check). */
+  readonly unchecked?: number;
 }
 
 /** Waits until BGP sessions are up (make-before-break: nothing may remove what they replace before). */

@@ -58,10 +58,10 @@ function makeStep(
   reason: Step["reason"],
   description: string,
   actions: Action[],
-  waitForSessions = false,
+  requiresEstablishedSessions = false,
   inAnyOrder = false,
 ): Step {
-  return { reason, description, actions, waitForSessions, inAnyOrder };
+  return { reason, description, actions, requiresEstablishedSessions, inAnyOrder };
 }
 
 interface PlanOverrides {
@@ -161,7 +161,7 @@ describe("formatPlanText", () => {
         "",
         "Steps (2, 5 actions):",
         "  1. PrepareReflectors: label 2 reflectors; write 3 BGPPeers",
-        "     4 actions, in any order: 2 create BGPPeer, 2 patch Node; then wait for sessions",
+        "     4 actions, in any order: 2 create BGPPeer, 2 patch Node; sessions it keeps confirmed first",
         "  2. DeleteOrphanPeers: delete unused BGPPeers: old",
         "     1 action: 1 delete BGPPeer",
         "",

@@ -69,7 +69,7 @@ function formatSteps(steps: readonly Step[], actions: number): string[] {
     const hanging = " ".repeat(label.length);
     lines.push(...wrap(`${step.reason}: ${step.description}`, label, hanging));
     const counts = countActions(step.actions);
-    const wait = step.waitForSessions ? "; then wait for sessions" : "";
+    const wait = step.requiresEstablishedSessions ? "; sessions it keeps confirmed first" : "";
     // The controller runs an any-order step's writes in parallel, any other step's one by one.
     const order =
       step.actions.length < 2 ? "" : step.inAnyOrder ? ", in any order" : ", in the order listed";

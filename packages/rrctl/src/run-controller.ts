@@ -9,6 +9,7 @@ import { createMemoryFleetState, systemClock } from "@rrfleet/fleet-state";
 import {
   checkCalicoVersion,
   checkPermissions,
+  checkSessionStatusSupport,
   connectCluster,
   createAccessReviewClient,
   createCalicoNodeStatusCheck,
@@ -213,6 +214,8 @@ async function connectClusters(options: RunOptions, logger: Logger): Promise<Man
           "Calico version unknown (no ClusterInformation default, or not vX.Y.Z); assuming it is supported",
         );
       }
+      if (options.sessionCheck === "calico-node-status")
+        await checkSessionStatusSupport(connection, calico);
       const permissions = listControllerPermissions(calico, {
         sessionCheck: options.sessionCheck === "calico-node-status",
       }).filter((p) => !options.dryRun || ["get", "list", "watch"].includes(p.verb));

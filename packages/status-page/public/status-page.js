@@ -158,7 +158,7 @@
           .map((c) => `${c.count} ${c.verb} ${c.kind}`)
           .join(", ")})` +
           `${step.inAnyOrder ? ", safe in any order" : ", in the listed order"}` +
-          `${step.waitForSessions ? "; then waits for the new BGP sessions to be Established" : ""}. ` +
+          `${step.requiresEstablishedSessions ? "; first the BGP sessions it keeps must be Established" : ""}. ` +
           `${view.plan.actions} writes in the whole plan. ${verdict}`,
       ),
     );

@@ -69,7 +69,8 @@ export interface SessionEdgeView {
 export interface NextStepView {
   readonly description: string;
   readonly reason: StepReason;
-  readonly waitForSessions: boolean;
+  /** Before it runs, the controller confirms that the sessions it keeps are Established. */
+  readonly requiresEstablishedSessions: boolean;
   readonly inAnyOrder: boolean;
   readonly actions: number;
   /** Actions by verb and kind, e.g. `{verb: "patch", kind: "Node", count: 120}`. */
@@ -335,7 +336,7 @@ export function buildClusterView(input: ClusterViewInput): ClusterView {
             nextStep: {
               description: step.description,
               reason: step.reason,
-              waitForSessions: step.waitForSessions,
+              requiresEstablishedSessions: step.requiresEstablishedSessions,
               inAnyOrder: step.inAnyOrder,
               actions: step.actions.length,
               actionCounts: countActions(step.actions),

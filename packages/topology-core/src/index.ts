@@ -21,7 +21,7 @@ export * from "./topology/eligibility.js";
 export * from "./topology/select-reflectors.js";
 export * from "./topology/size-reflectors.js";
 export * from "./topology/spread-over-zones.js";
-export * from "./analysis/find-sessions-to-confirm.js";
+export * from "./analysis/session-transition.js";
 export * from "./fleet/assign-shards.js";
 export * from "./fleet/check-lease-timing.js";
 export * from "./fleet/is-write-fenced.js";

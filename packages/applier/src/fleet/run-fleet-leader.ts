@@ -14,7 +14,7 @@
  */
 import { context, trace, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { assignShards, type Policy, type ClusterSnapshot } from "@rrfleet/topology-core";
-import type { ClusterConnection, SessionPair, WriteFencing } from "@rrfleet/kube";
+import type { ClusterConnection, WriteFencing } from "@rrfleet/kube";
 import {
   carryStatusHistory,
   type Clock,
@@ -311,7 +311,6 @@ function createClusterWorker(
     assertCurrent: leadership.assertCurrent,
   };
   const io = new Map<string, Promise<ClusterIo>>();
-  const unconfirmed = new Map<string, readonly SessionPair[]>();
   const failures = new Map<string, number>();
   const retries = new Set<Promise<void>>();
   const logOutcome = createOutcomeLog();
@@ -436,7 +435,6 @@ function createClusterWorker(
             });
           },
         },
-        unconfirmed.get(entry.cluster) ?? [],
         signal,
       );
       metrics.reconcileDuration.observe(
@@ -453,16 +451,14 @@ function createClusterWorker(
       await recordOutcome(deps, leadership, entry, outcome, nodes, traceparent);
       switch (outcome.kind) {
         case "StepApplied":
-          unconfirmed.set(entry.cluster, outcome.sessions?.missing ?? []);
           // Steps remain: plan again at once (behind other due clusters, which keeps it fair).
           await state.markDirty(entry.cluster, { reason: "StepApplied", traceparent });
           break;
         case "AwaitingSessions":
-          unconfirmed.set(entry.cluster, outcome.sessions.missing);
           markLater(entry.cluster, settings.sessionRecheckMs ?? 2_000, "SessionsPending", signal);
           break;
         default:
-          unconfirmed.delete(entry.cluster);
+          break;
       }
       await state.ackDirty(entry);
     } catch (err: unknown) {
@@ -545,7 +541,7 @@ async function recordOutcome(
         ...base,
         phase: "Progressing",
         reason: "AwaitingSessions",
-        message: `${outcome.sessions.missing.length} BGP sessions opened by the last step are not Established yet`,
+        message: `${outcome.sessions.missing.length} BGP sessions the next step relies on are not Established yet`,
       });
       return;
     case "Converged":

@@ -2,6 +2,7 @@ import {
   createCalicoNodeStatusCheck,
   createClusterWriter,
   createDelaySessionCheck,
+  checkSessionStatusSupport,
   detectCalicoApi,
 } from "@rrfleet/kube";
 import type { ClusterIo, LeaderCluster } from "../fleet/run-fleet-leader.js";
@@ -14,9 +15,10 @@ export interface SessionCheckSettings {
 }
 
 /**
- * Connects the leader to one member cluster: detects how it serves Calico (one request), and
- * builds its fenced writers and session check. Throws KubeError when the cluster cannot be
- * reached; the leader retries the cluster with backoff.
+ * Connects the leader to one member cluster: detects how it serves Calico, checks that it can
+ * confirm sessions through CalicoNodeStatus (unless the delay check is configured), and builds
+ * its fenced writers and session check. Throws KubeError when the cluster cannot be reached or
+ * cannot confirm sessions; the leader retries the cluster with backoff and writes nothing to it.
  */
 export async function openKubeCluster(
   cluster: LeaderCluster,
@@ -24,6 +26,9 @@ export async function openKubeCluster(
 ): Promise<ClusterIo> {
   const connection = cluster.connect();
   const calico = await detectCalicoApi(connection);
+  // Without CalicoNodeStatus every wait for sessions would fail: refuse the cluster up front.
+  if (settings.sessionCheck === "calico-node-status")
+    await checkSessionStatusSupport(connection, calico);
   const sessions =
     settings.sessionCheck === "delay"
       ? createDelaySessionCheck({ delayMs: settings.switchoverDelayMs })

@@ -75,10 +75,11 @@ export interface Step {
   readonly description: string;
   readonly reason: StepReason;
   /**
-   * The step opens or restarts BGP sessions: the executor waits until they are Established (or a
-   * switchover delay passes) before the next step, which may remove the sessions they replace.
+   * The step removes or restarts BGP sessions: before applying it, an executor must see every
+   * session the step keeps Established (`findSessionsToConfirm`), since the planner proved it
+   * safe assuming they carry routes. Steps that only add sessions need nothing confirmed.
    */
-  readonly waitForSessions: boolean;
+  readonly requiresEstablishedSessions: boolean;
   /**
    * Any subset of the actions keeps those routes too, so an executor may run them concurrently
    * and in any order. When false, only the listed order was verified: apply them one by one.

@@ -18,7 +18,11 @@ export type ReflectorReason = KeepReason | PromoteReason | DemoteReason;
 
 /** Why the node-to-node mesh is (or stays) on or off. */
 export type MeshReason =
-  "ReflectorsServeAllNodes" | "NoReflectorCanServe" | "FailsafeSizeLimitExceeded";
+  | "ReflectorsServeAllNodes"
+  | "NoReflectorCanServe"
+  /** The target has the mesh off, but no reflector serves now: the mesh comes back until new ones do. */
+  | "NoReflectorServesYet"
+  | "FailsafeSizeLimitExceeded";
 
 /** One decision of the topology design. */
 export type Decision =

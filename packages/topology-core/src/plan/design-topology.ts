@@ -1,5 +1,6 @@
 import type { ClusterSnapshot } from "../model/cluster.js";
 import type { Decision, MeshReason } from "../model/decisions.js";
+import { isValidClusterId } from "../model/ipv4.js";
 import { readPeerKeys, REFLECTOR_LABEL } from "../model/names.js";
 import type { Policy } from "../policy/policy.js";
 import { parseLabelSelector } from "../selectors/label-selector.js";
@@ -35,7 +36,15 @@ export interface TopologyDesign {
   readonly assignment: ClientAssignment;
   /** Designed client keys by snapshot index (undefined: none). */
   readonly peerKeysOfNode: readonly (readonly string[] | undefined)[];
-  readonly mesh: { readonly enabled: boolean; readonly decision: Decision };
+  /**
+   * The mesh in the target, and `failsafeNow`: back on first because no reflector serves now
+   * (see decideMesh).
+   */
+  readonly mesh: {
+    readonly enabled: boolean;
+    readonly failsafeNow: boolean;
+    readonly decision: Decision;
+  };
 }
 
 /**
@@ -120,30 +129,49 @@ export function designTopology(
   };
 }
 
+/**
+ * The mesh: off in the target when a designed reflector is Ready; on when none is (the fail-safe,
+ * up to `failsafeMaxNodes`). Independently, `failsafeNow`: the mesh is off and no reflector the
+ * cluster has now (Ready, with a valid cluster ID) serves — say every reflector node was deleted
+ * at once. New reflectors take a whole rollout to carry routes, so the mesh comes back first
+ * (same size limit) and goes off again once they do.
+ */
 function decideMesh(
   snapshot: ClusterSnapshot,
   anyReflectorServes: boolean,
   failsafeMaxNodes: number,
-): { enabled: boolean; decision: Decision } {
+): { enabled: boolean; failsafeNow: boolean; decision: Decision } {
+  const withinLimit = snapshot.nodes.length <= failsafeMaxNodes;
+  const current = snapshot.bgpConfiguration.nodeToNodeMeshEnabled;
+  const servingNow = snapshot.nodes.some(
+    (node) => node.ready && isValidClusterId(node.routeReflectorClusterId),
+  );
+  const failsafeNow = withinLimit && !current && !servingNow;
   const mesh = (enabled: boolean, reason: MeshReason, message: string) => ({
     enabled,
+    failsafeNow,
     decision: { kind: "mesh" as const, enabled, reason, message },
   });
   if (anyReflectorServes) {
-    return mesh(
-      false,
-      "ReflectorsServeAllNodes",
-      "reflectors carry every route; the node-to-node mesh is off",
-    );
+    return failsafeNow
+      ? mesh(
+          false,
+          "NoReflectorServesYet",
+          "no reflector serves now: the node-to-node mesh goes back on until the new reflectors carry every route, then off",
+        )
+      : mesh(
+          false,
+          "ReflectorsServeAllNodes",
+          "reflectors carry every route; the node-to-node mesh is off",
+        );
   }
-  if (snapshot.nodes.length <= failsafeMaxNodes) {
+  if (withinLimit) {
     return mesh(
       true,
       "NoReflectorCanServe",
       "no Ready reflector can serve; the node-to-node mesh stays or goes back on",
     );
   }
-  const current = snapshot.bgpConfiguration.nodeToNodeMeshEnabled;
   return mesh(
     current,
     "FailsafeSizeLimitExceeded",

@@ -11,7 +11,7 @@ function order(state: ClusterSnapshot, actions: readonly Action[]): OrderedStep 
   const cache = createAnalysisCache();
   return orderStep(
     { state, view: viewRoutes(state, cache) },
-    { reason: "PrepareReflectors", description: "test", waitForSessions: false, actions },
+    { reason: "PrepareReflectors", description: "test", actions },
     { cache, indexOfNode: new Map(state.nodes.map((n, i) => [n.name, i])) },
   );
 }

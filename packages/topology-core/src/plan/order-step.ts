@@ -13,6 +13,7 @@ import {
   type MissingRoutes,
   type RouteView,
 } from "../analysis/reachability-report.js";
+import { viewTransition } from "../analysis/session-transition.js";
 import type { Action, Step, StepReason } from "../model/actions.js";
 import type { ClusterSnapshot, NodeInfo } from "../model/cluster.js";
 import { isValidClusterId, parseIpv4 } from "../model/ipv4.js";
@@ -63,7 +64,6 @@ import { applyActions } from "./apply-actions.js";
 export interface StepDraft {
   readonly reason: StepReason;
   readonly description: string;
-  readonly waitForSessions: boolean;
   readonly actions: readonly Action[];
 }
 
@@ -128,11 +128,15 @@ export function orderStep(
   const v1 = advance(v0, s1, draft.actions, context);
   const lost = findLostRoutes(v0, v1);
   if (lost.pairs > 0) return { kind: "lost", lost };
+  // Real BGP: while new and restarted sessions come up, only the stable ones carry routes.
+  const transition = viewTransition(v0, v1);
+  const lostInTransition = findLostRoutes(v0, transition);
+  if (lostInTransition.pairs > 0) return { kind: "lost", lost: lostInTransition };
   const end = { state: s1, view: v1 };
   const stepOf = (actions: readonly Action[], inAnyOrder: boolean): Step => ({
     description: draft.description,
     reason: draft.reason,
-    waitForSessions: draft.waitForSessions,
+    requiresEstablishedSessions: transition.removesSessions,
     inAnyOrder,
     actions,
   });

@@ -136,6 +136,27 @@ describe("planCluster", () => {
     );
   });
 
+  it("turns the mesh back on first when every reflector node is deleted, and off again once new ones serve", () => {
+    const { final: converged } = run(makeCluster(makeNodes(30)), policy({ min: 3, max: 3 }));
+    const gone = {
+      ...converged,
+      nodes: converged.nodes.filter((n) => n.routeReflectorClusterId === undefined),
+    };
+    const { plan, states, final } = run(gone, policy({ min: 3, max: 3 }));
+    const reasons = plan.steps.map((s) => s.reason);
+    expect(reasons[0]).toBe("EnableNodeMesh");
+    expect(reasons).toContain("PromoteReflectors");
+    expect(reasons.indexOf("DisableNodeMesh")).toBeGreaterThan(
+      reasons.indexOf("PromoteReflectors"),
+    );
+    expect(plan.decisions).toContainEqual(
+      expect.objectContaining({ kind: "mesh", enabled: false, reason: "NoReflectorServesYet" }),
+    );
+    expect(final.bgpConfiguration.nodeToNodeMeshEnabled).toBe(false);
+    expect(findMissingRoutes(viewRoutes(final))).toEqual({ pairs: 0 });
+    expectEveryStepSafe(states.slice(1)); // from the mesh coming back on
+  });
+
   it("drops nodeMeshPassword in the same write that turns the mesh off (Calico 3.32 rejects it otherwise)", () => {
     const cluster: ClusterSnapshot = {
       ...makeCluster(makeNodes(10)),

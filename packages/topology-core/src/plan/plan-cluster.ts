@@ -96,7 +96,7 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     assignment.keysByClient,
     mesh.enabled,
     snapshot.calicoApiVersion,
-    { bootstrap: policy.topology !== "single", peerKeysOfNode },
+    { bootstrap: policy.topology !== "single", peerKeysOfNode, meshFailsafe: mesh.failsafeNow },
   );
   const cache = createAnalysisCache();
   const stepPlan = planSteps(snapshot, desired, cache, { observedKeys });

@@ -37,6 +37,11 @@ export interface DesiredState {
   readonly bgpPeers: readonly BgpPeerObject[];
   readonly meshEnabled: boolean;
   /**
+   * The target has the mesh off, but no reflector serves now: the planner turns the mesh on first
+   * and off again at the end (see decideMesh in plan-cluster.ts).
+   */
+  readonly meshFailsafe?: boolean;
+  /**
    * The temporary BGPPeer the planner creates while it promotes reflectors with the mesh on
    * (`multi` and `zoned`; see planSteps). Absent for `single`, where every client already peers
    * every reflector. Never part of the converged state.
@@ -50,6 +55,8 @@ export interface RenderOptions {
   readonly bootstrap?: boolean;
   /** `keysByClient` by node index of the snapshot to plan (see DesiredState.peerKeysOfNode). */
   readonly peerKeysOfNode?: readonly (readonly string[] | undefined)[];
+  /** See DesiredState.meshFailsafe; default false. */
+  readonly meshFailsafe?: boolean;
 }
 
 /**
@@ -77,6 +84,7 @@ export function renderDesired(
     clusterIds,
     bgpPeers,
     meshEnabled,
+    ...(options.meshFailsafe === true ? { meshFailsafe: true } : {}),
     ...(options.peerKeysOfNode === undefined ? {} : { peerKeysOfNode: options.peerKeysOfNode }),
   };
   return options.bootstrap === true && reflectors.length > 0
