@@ -19,6 +19,7 @@ COPY packages/applier/package.json packages/applier/
 COPY packages/fleet-state/package.json packages/fleet-state/
 COPY packages/kube/package.json packages/kube/
 COPY packages/rrctl/package.json packages/rrctl/
+COPY packages/status-page/package.json packages/status-page/
 COPY packages/telemetry/package.json packages/telemetry/
 COPY packages/topology-core/package.json packages/topology-core/
 COPY packages/watcher/package.json packages/watcher/
@@ -42,6 +43,7 @@ RUN npx turbo run build --filter=@rrfleet/watcher --filter=@rrfleet/applier --fi
       mkdir -p "/out/$dir" && cp "$dir/package.json" "/out/$dir" && cp -R "$dir/dist" "/out/$dir"; \
     done \
  && cp -R packages/rrctl/bin /out/packages/rrctl/ \
+ && cp -R packages/status-page/public /out/packages/status-page/ \
  && find /out -name '*.map' -delete -o -name '*.d.ts' -delete
 
 # --- production dependencies of the three entry points only (no e2e, no dev dependencies) ---

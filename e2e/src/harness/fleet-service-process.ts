@@ -28,7 +28,7 @@ export interface FleetServiceOptions {
 export interface FleetServiceProcess extends ManagedProcess {
   readonly kind: FleetServiceKind;
   readonly id: string;
-  /** `http://127.0.0.1:PORT` of its /metrics, /healthz and /readyz. */
+  /** `http://127.0.0.1:PORT` of its telemetry server (/metrics, probes, the status page). */
   readonly telemetryUrl: string;
   /** Sends a signal (SIGKILL, SIGSTOP, SIGCONT, SIGTERM). */
   signal(signal: NodeJS.Signals): void;

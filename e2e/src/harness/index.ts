@@ -35,3 +35,4 @@ export * from "./prometheus-operator-crds.js";
 export * from "./install-crds.js";
 export * from "./kube-request.js";
 export * from "./monitoring-fleet.js";
+export * from "./launch-chromium.js";

@@ -5,7 +5,13 @@
  * as a standby), 1 anything else.
  */
 import { openClusterRegistry } from "@rrfleet/kube";
-import { connectRedisWhenReady, createRedisFleetState, systemClock } from "@rrfleet/fleet-state";
+import { createStatusPageRoutes } from "@rrfleet/status-page";
+import {
+  connectRedisWhenReady,
+  createRedisFleetState,
+  systemClock,
+  type FleetState,
+} from "@rrfleet/fleet-state";
 import {
   createLogger,
   createMetricsRegistry,
@@ -73,8 +79,24 @@ async function main(): Promise<number> {
       ];
       return { ok: redis.status === "ready", problems };
     },
+    // Every replica serves it (standbys too): it reads the fleet's state, never writes.
+    routes: config.statusPageEnabled
+      ? createStatusPageRoutes({
+          source: { clusters: () => registry.clusters(), ...readOnly(state) },
+          now: () => Date.now(),
+          onError: (err, path) => {
+            logger.warn(
+              { path, err: err instanceof Error ? err.message : String(err) },
+              "status page read failed",
+            );
+          },
+        })
+      : [],
   });
-  logger.info({ url: server.url, dryRun: config.dryRun }, "rrfleet-applier started");
+  logger.info(
+    { url: server.url, dryRun: config.dryRun, statusPage: config.statusPageEnabled },
+    "rrfleet-applier started",
+  );
 
   try {
     await registry.waitForReady(stopSignal);
@@ -119,6 +141,14 @@ async function main(): Promise<number> {
     logger.info({}, "rrfleet-applier stopped");
     logger.flush();
   }
+}
+
+/** The two reads the status page makes, bound to the state (nothing that writes is passed on). */
+function readOnly(state: FleetState): Pick<FleetState, "readStatuses" | "readSnapshot"> {
+  return {
+    readStatuses: () => state.readStatuses(),
+    readSnapshot: (cluster) => state.readSnapshot(cluster),
+  };
 }
 
 process.exitCode = await main();

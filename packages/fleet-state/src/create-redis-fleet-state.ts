@@ -438,7 +438,16 @@ function parseStatus(text: string, cluster: string): ClusterStatus {
   const what = `status of ${cluster}`;
   const raw = parseJsonObject(text, what);
   const { phase, reason, message, updatedAt } = raw;
-  const optionalNumbers = ["nodes", "reflectors", "pendingSteps", "leaderEpoch"] as const;
+  const optionalNumbers = [
+    "nodes",
+    "reflectors",
+    "pendingSteps",
+    "pendingActions",
+    "failures",
+    "convergedSince",
+    "lastConvergedAt",
+    "leaderEpoch",
+  ] as const;
   if (
     typeof phase !== "string" ||
     !PHASES.includes(phase) ||
@@ -446,11 +455,24 @@ function parseStatus(text: string, cluster: string): ClusterStatus {
     typeof message !== "string" ||
     typeof updatedAt !== "number" ||
     optionalNumbers.some((field) => raw[field] !== undefined && typeof raw[field] !== "number") ||
-    (raw["traceparent"] !== undefined && typeof raw["traceparent"] !== "string")
+    (raw["traceparent"] !== undefined && typeof raw["traceparent"] !== "string") ||
+    !isOptionalStatusEvent(raw["lastStep"]) ||
+    !isOptionalStatusEvent(raw["lastError"])
   ) {
     throw corrupt(what, "fields");
   }
   return raw as unknown as ClusterStatus;
+}
+
+function isOptionalStatusEvent(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== "object" || value === null) return false;
+  const event = value as Record<string, unknown>;
+  return (
+    typeof event["reason"] === "string" &&
+    typeof event["message"] === "string" &&
+    typeof event["at"] === "number"
+  );
 }
 
 function parseJsonObject(text: string, what: string): Record<string, unknown> {

@@ -14,3 +14,4 @@ export * from "./shard-map-store.js";
 export * from "./snapshot-store.js";
 export * from "./status-store.js";
 export * from "./connect-redis.js";
+export * from "./carry-status-history.js";

@@ -27,12 +27,12 @@ describe("runCli", () => {
     {
       name: "an unknown command",
       argv: ["apply", "--nodes", "x"],
-      want: 'rrctl: unknown command "apply" (commands: plan, run, status)\nRun "rrctl --help" for usage.\n',
+      want: 'rrctl: unknown command "apply" (commands: plan, explain, run, status)\nRun "rrctl --help" for usage.\n',
     },
     {
       name: "help for an unknown command",
       argv: ["help", "apply"],
-      want: 'rrctl: unknown command "apply" (commands: plan, run, status)\nRun "rrctl --help" for usage.\n',
+      want: 'rrctl: unknown command "apply" (commands: plan, explain, run, status)\nRun "rrctl --help" for usage.\n',
     },
     {
       name: "an unknown option before the command",

@@ -1,4 +1,5 @@
 import { CliError, type CliErrorCode } from "./cli-error.js";
+import { EXPLAIN_USAGE, runExplainCommand } from "./explain-command.js";
 import { parseCommandLine } from "./parse-command-line.js";
 import { PLAN_USAGE, runPlanCommand, type PlanCommandIo } from "./plan-command.js";
 import { RUN_USAGE, runRunCommand, type RunCommandIo } from "./run-command.js";
@@ -19,6 +20,7 @@ Designs and keeps Calico BGP route-reflector topologies for Kubernetes clusters.
 
 Commands:
   plan    plan a route-reflector topology for one cluster (kubectl JSON or live, read-only)
+  explain why a node is or is not a route reflector, and whom it peers with (same input as plan)
   run     run the controller: keep clusters' route-reflector topologies converged
   status  show a fleet's leader, shard map, watchers and cluster statuses (from Redis)
   help    show help for a command ("rrctl help plan")
@@ -34,6 +36,7 @@ interface CommandSpec {
 
 const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   plan: { usage: PLAN_USAGE, run: runPlanCommand },
+  explain: { usage: EXPLAIN_USAGE, run: runExplainCommand },
   run: { usage: RUN_USAGE, run: runRunCommand },
   status: { usage: STATUS_USAGE, run: runStatusCommand },
 };

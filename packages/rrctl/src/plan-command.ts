@@ -1,5 +1,5 @@
 import { KubeError } from "@rrfleet/kube";
-import { planCluster, type ClusterSnapshot } from "@rrfleet/topology-core";
+import { planCluster, type ClusterSnapshot, type Policy } from "@rrfleet/topology-core";
 import { CliError } from "./cli-error.js";
 import { formatPlanText } from "./format-plan-text.js";
 import { loadClusterSnapshot, type SnapshotFiles } from "./load-cluster-snapshot.js";
@@ -59,7 +59,8 @@ context, access, RBAC; nothing on stdout), 1 internal error.
 `;
 
 const OUTPUTS = ["text", "json"] as const;
-type Output = (typeof OUTPUTS)[number];
+/** `--output`. */
+export type Output = (typeof OUTPUTS)[number];
 
 /**
  * Runs `rrctl plan` with the arguments after `plan` and returns what to print on stdout: the
@@ -69,46 +70,13 @@ type Output = (typeof OUTPUTS)[number];
 export async function runPlanCommand(args: readonly string[], io: PlanCommandIo): Promise<string> {
   const { values } = parseCommandLine({
     args: [...args],
-    options: {
-      kubeconfig: { type: "string" },
-      context: { type: "string" },
-      nodes: { type: "string" },
-      bgppeers: { type: "string" },
-      bgpconfigurations: { type: "string" },
-      policy: { type: "string" },
-      output: { type: "string", short: "o" },
-      now: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: PLAN_INPUT_OPTIONS,
     strict: true,
     tokens: true,
     allowPositionals: false,
   });
   if (values.help === true) return PLAN_USAGE;
-
-  const kubeconfig = optionalPath("--kubeconfig", values.kubeconfig);
-  if (kubeconfig === undefined && values.context !== undefined) {
-    throw new CliError("UsageError", "--context needs --kubeconfig");
-  }
-  const source: SnapshotSource =
-    kubeconfig === undefined
-      ? {
-          files: {
-            nodes: requireNodesPath(values.nodes),
-            bgpPeers: optionalPath("--bgppeers", values.bgppeers),
-            bgpConfigurations: optionalPath("--bgpconfigurations", values.bgpconfigurations),
-          },
-        }
-      : { live: liveTarget(kubeconfig, values) };
-  const policyPath = optionalPath("--policy", values.policy);
-  const output = parseOutput(values.output ?? "text");
-  const now = values.now === undefined ? io.now() : parseNow(values.now);
-
-  const snapshot =
-    "live" in source
-      ? await readLive(source.live, io.readCluster)
-      : await loadClusterSnapshot(source.files, io.readFile);
-  const policy = await loadPolicy(policyPath, io.readFile);
+  const { snapshot, policy, now, output } = await loadPlanInput(values, io);
   const plan = planCluster(snapshot, policy, now);
   switch (output) {
     case "json":
@@ -116,6 +84,66 @@ export async function runPlanCommand(args: readonly string[], io: PlanCommandIo)
     case "text":
       return formatPlanText(plan);
   }
+}
+
+/** The options `rrctl plan` and `rrctl explain` read their cluster, policy and clock from. */
+export const PLAN_INPUT_OPTIONS = {
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
+  nodes: { type: "string" },
+  bgppeers: { type: "string" },
+  bgpconfigurations: { type: "string" },
+  policy: { type: "string" },
+  output: { type: "string", short: "o" },
+  now: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** What {@link loadPlanInput} read: the planner's three inputs and the output format. */
+export interface PlanInput {
+  readonly snapshot: ClusterSnapshot;
+  readonly policy: Policy;
+  readonly now: Date;
+  readonly output: Output;
+}
+
+/**
+ * Reads the cluster (files, or live and read-only with `--kubeconfig`), the policy and `--now`
+ * as `rrctl plan` does. Throws {@link CliError} naming the flag, the file and the field.
+ */
+export async function loadPlanInput(
+  values: Partial<Record<keyof typeof PLAN_INPUT_OPTIONS, string | boolean>>,
+  io: PlanCommandIo,
+): Promise<PlanInput> {
+  const str = (name: keyof typeof PLAN_INPUT_OPTIONS): string | undefined => {
+    const value = values[name];
+    return typeof value === "string" ? value : undefined;
+  };
+  const kubeconfig = optionalPath("--kubeconfig", str("kubeconfig"));
+  if (kubeconfig === undefined && values.context !== undefined) {
+    throw new CliError("UsageError", "--context needs --kubeconfig");
+  }
+  const source: SnapshotSource =
+    kubeconfig === undefined
+      ? {
+          files: {
+            nodes: requireNodesPath(str("nodes")),
+            bgpPeers: optionalPath("--bgppeers", str("bgppeers")),
+            bgpConfigurations: optionalPath("--bgpconfigurations", str("bgpconfigurations")),
+          },
+        }
+      : { live: liveTarget(kubeconfig, values) };
+  const policyPath = optionalPath("--policy", str("policy"));
+  const output = parseOutput(str("output") ?? "text");
+  const nowFlag = str("now");
+  const now = nowFlag === undefined ? io.now() : parseNow(nowFlag);
+
+  const snapshot =
+    "live" in source
+      ? await readLive(source.live, io.readCluster)
+      : await loadClusterSnapshot(source.files, io.readFile);
+  const policy = await loadPolicy(policyPath, io.readFile);
+  return { snapshot, policy, now, output };
 }
 
 /** Where the snapshot comes from: List JSON files, or the live cluster. */

@@ -33,6 +33,7 @@ describe("rrctl run", () => {
       burst: 40,
       resyncMs: 30_000,
       logLevel: "info",
+      statusPage: true,
     });
   });
 
@@ -60,6 +61,7 @@ describe("rrctl run", () => {
         "100",
         "--log-level",
         "debug",
+        "--no-status-page",
       ],
       { "p.yaml": "topology: zoned\nmin: 4\n" },
     );
@@ -76,6 +78,7 @@ describe("rrctl run", () => {
       qps: 50,
       burst: 100,
       logLevel: "debug",
+      statusPage: false,
     });
   });
 
@@ -91,6 +94,11 @@ describe("rrctl run", () => {
       want: /--qps: must be a number/,
     },
     { name: "a burst below one", args: ["--burst", "0"], want: /--burst: must be a number >= 1/ },
+    {
+      name: "a value given to the status page switch",
+      args: ["--no-status-page=yes"],
+      want: /--no-status-page does not take a value/,
+    },
     {
       name: "an unknown session check",
       args: ["--session-check", "bfd"],

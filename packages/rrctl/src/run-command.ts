@@ -28,6 +28,8 @@ export interface RunOptions {
   readonly burst: number;
   readonly resyncMs: number;
   readonly logLevel: LogLevel;
+  /** Serve the read-only status page on the --listen address; `--no-status-page` turns it off. */
+  readonly statusPage: boolean;
 }
 
 /** What `rrctl run` needs from the outside world. */
@@ -51,7 +53,9 @@ Options:
                               (default: the current context)
   --policy FILE               rrfleet policy, YAML or JSON (default: built-in defaults)
   --dry-run                   plan and log what would be done; write nothing
-  --listen HOST:PORT          /metrics, /healthz and /readyz (default 127.0.0.1:9464; port 0 picks one)
+  --listen HOST:PORT          /metrics, /healthz, /readyz and the status page (GET /)
+                              (default 127.0.0.1:9464; port 0 picks one)
+  --no-status-page            do not serve the read-only status page
   --session-check MODE        calico-node-status (default): wait until new BGP sessions are
                               Established (CalicoNodeStatus); delay: wait --switchover-delay-seconds
   --switchover-delay-seconds N  default 10
@@ -98,6 +102,7 @@ export async function parseRunOptions(
       burst: { type: "string" },
       "resync-seconds": { type: "string" },
       "log-level": { type: "string" },
+      "no-status-page": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -144,6 +149,7 @@ export async function parseRunOptions(
     burst: Math.floor(parseNumber("--burst", values.burst ?? "40", 1)),
     resyncMs: parseNumber("--resync-seconds", values["resync-seconds"] ?? "30", 1) * 1000,
     logLevel,
+    statusPage: values["no-status-page"] !== true,
   };
 }
 

@@ -29,6 +29,7 @@ import {
   startTracing,
   type ProbeResult,
 } from "@rrfleet/telemetry";
+import { createStatusPageRoutes } from "@rrfleet/status-page";
 import { DEFAULT_LEASE_TIMING } from "@rrfleet/topology-core";
 import { createWatcher, createWatcherMetrics, type Watcher } from "@rrfleet/watcher";
 import type { Logger } from "pino";
@@ -99,10 +100,28 @@ export async function runController(options: RunOptions, signal: AbortSignal): P
     registry,
     liveness: () => ({ ok: true, problems: [] }),
     readiness: () => describeReadiness(watcher, clusters),
+    routes: options.statusPage
+      ? createStatusPageRoutes({
+          source: {
+            clusters: () => leaderClusters,
+            readStatuses: () => state.readStatuses(),
+            readSnapshot: (cluster) => state.readSnapshot(cluster),
+          },
+          now: () => Date.now(),
+          onError: (err, path) => {
+            logger.warn({ path, err: String(err) }, "status page read failed");
+          },
+        })
+      : [],
   });
   logger.info(
-    { url: server.url, clusters: clusters.map((c) => c.name), dryRun: options.dryRun },
-    "rrctl run started: serving /metrics /healthz /readyz",
+    {
+      url: server.url,
+      clusters: clusters.map((c) => c.name),
+      dryRun: options.dryRun,
+      statusPage: options.statusPage,
+    },
+    `rrctl run started: serving /metrics /healthz /readyz${options.statusPage ? " and the status page at /" : ""}`,
   );
 
   const stop = new AbortController();

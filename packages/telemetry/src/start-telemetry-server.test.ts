@@ -59,4 +59,54 @@ describe("startTelemetryServer", () => {
     expect((await fetch(`${url}/nope`)).status).toBe(404);
     expect((await fetch(`${url}/metrics`, { method: "POST" })).status).toBe(405);
   });
+
+  it("serves extra routes for GET and HEAD only, exact or by prefix, after the probes", async () => {
+    const seen: string[] = [];
+    server = await startTelemetryServer({
+      port: 0,
+      registry: createMetricsRegistry(),
+      liveness: () => ({ ok: true, problems: [] }),
+      readiness: () => ({ ok: true, problems: [] }),
+      routes: [
+        {
+          path: "/",
+          handle: () => ({ status: 200, headers: { "content-type": "text/html" }, body: "<p>hi" }),
+        },
+        {
+          path: "/api/",
+          prefix: true,
+          handle: (request) => {
+            seen.push(`${request.path}?${request.query.toString()}`);
+            return { status: 200, headers: { "content-type": "application/json" }, body: "{}" };
+          },
+        },
+        {
+          path: "/metrics",
+          handle: () => ({ status: 200, headers: {}, body: "shadowed" }),
+        },
+      ],
+    });
+    const { url } = server;
+    const page = await fetch(`${url}/`);
+    expect([page.status, await page.text()]).toEqual([200, "<p>hi"]);
+    const api = await fetch(`${url}/api/clusters/a%2Fb?x=1`);
+    expect([api.status, await api.text()]).toEqual([200, "{}"]);
+    const head = await fetch(`${url}/api/fleet`, { method: "HEAD" });
+    expect([head.status, head.headers.get("content-type"), await head.text()]).toEqual([
+      200,
+      "application/json",
+      "",
+    ]);
+    for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
+      const refused = await fetch(`${url}/api/fleet`, { method });
+      expect([method, refused.status, refused.headers.get("allow")]).toEqual([
+        method,
+        405,
+        "GET, HEAD",
+      ]);
+    }
+    expect(seen).toEqual(["/api/clusters/a%2Fb?x=1", "/api/fleet?"]);
+    expect(await (await fetch(`${url}/metrics`)).text()).not.toBe("shadowed");
+    expect((await fetch(`${url}/other`)).status).toBe(404);
+  });
 });

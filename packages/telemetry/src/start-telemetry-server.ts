@@ -1,4 +1,9 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 
@@ -19,6 +24,37 @@ export interface TelemetryServerOptions {
   readonly liveness: () => ProbeResult;
   /** `/readyz`: is it doing its job (caches synced, holding what it should). */
   readonly readiness: () => ProbeResult;
+  /**
+   * Extra read-only routes (a status page) served next to the probes. They see GET and HEAD
+   * requests only: the server answers every other method 405 before any route runs.
+   */
+  readonly routes?: readonly TelemetryRoute[];
+}
+
+/** A GET request as a {@link TelemetryRoute} sees it. */
+export interface RouteRequest {
+  /** The URL path, e.g. `/api/clusters/prod-eu-1` (percent-encoding kept). */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** What a route answers; a HEAD request gets the same status and headers without the body. */
+export interface RouteResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | Uint8Array;
+}
+
+/**
+ * An extra read-only route. The first matching route answers; `/metrics`, `/healthz` and
+ * `/readyz` always win.
+ */
+export interface TelemetryRoute {
+  /** Matched exactly, or as a prefix when `prefix` is true (`/api/` serves `/api/anything`). */
+  readonly path: string;
+  readonly prefix?: boolean;
+  handle(request: RouteRequest): Promise<RouteResponse> | RouteResponse;
 }
 
 /** A running telemetry server. */
@@ -32,7 +68,8 @@ export interface TelemetryServer {
 
 /**
  * Serves `/metrics` (Prometheus text format), `/healthz` and `/readyz` (200 `ok`, or 503 with one
- * problem per line). Resolves once listening; rejects when the address is taken.
+ * problem per line), plus the read-only `routes`. Anything but GET and HEAD is answered 405.
+ * Resolves once listening; rejects when the address is taken.
  */
 export async function startTelemetryServer(
   options: TelemetryServerOptions,
@@ -71,7 +108,8 @@ async function handle(
   response: ServerResponse,
   options: TelemetryServerOptions,
 ): Promise<void> {
-  const path = new URL(request.url ?? "/", "http://localhost").pathname;
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const path = url.pathname;
   if (request.method !== "GET" && request.method !== "HEAD") {
     response.writeHead(405, { allow: "GET, HEAD" }).end();
     return;
@@ -88,9 +126,23 @@ async function handle(
     case "/readyz":
       writeProbe(response, options.readiness());
       return;
-    default:
+    default: {
+      const route = options.routes?.find((r) =>
+        r.prefix === true ? path.startsWith(r.path) : path === r.path,
+      );
+      if (route !== undefined) {
+        const answer = await route.handle({
+          path,
+          query: url.searchParams,
+          headers: request.headers,
+        });
+        response.writeHead(answer.status, answer.headers);
+        response.end(request.method === "HEAD" ? undefined : answer.body);
+        return;
+      }
       response.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
       response.end("not found: try /metrics, /healthz or /readyz\n");
+    }
   }
 }
 

@@ -71,6 +71,14 @@ describe("runFleetLeader", () => {
     }
     const statuses = await state.readStatuses();
     expect(statuses["east"]).toMatchObject({ leaderEpoch: leadership.epoch, nodes: 12 });
+    // The status page's columns: the history is carried into the converged status.
+    expect(statuses["east"]).toMatchObject({
+      phase: "Converged",
+      pendingActions: 0,
+      lastStep: { reason: "DisableNodeMesh" },
+      convergedSince: expect.any(Number) as number,
+    });
+    expect(statuses["east"]?.lastConvergedAt).toBe(statuses["east"]?.updatedAt);
   });
 
   it("publishes a shard map over the live watchers, and counts orphans when there are none", async () => {

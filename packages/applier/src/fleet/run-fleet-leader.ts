@@ -15,7 +15,13 @@
 import { context, trace, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { assignShards, type Policy, type ClusterSnapshot } from "@rrfleet/topology-core";
 import type { ClusterConnection, WriteFencing } from "@rrfleet/kube";
-import type { Clock, DirtyEntry, FleetState } from "@rrfleet/fleet-state";
+import {
+  carryStatusHistory,
+  type Clock,
+  type ClusterStatus,
+  type DirtyEntry,
+  type FleetState,
+} from "@rrfleet/fleet-state";
 import { contextFromTraceparent, traceparentOf } from "@rrfleet/telemetry";
 import type { ActionWriter } from "../execute-step.js";
 import { traceWriter } from "./trace-writer.js";
@@ -141,12 +147,15 @@ export async function runFleetLeader(
   // Shard weights: node counts as the last leader reported them, then as this one plans.
   // Kept here rather than read from every status each period (that is one Redis read of the
   // whole fleet every quarter heartbeat).
+  const stored = Object.entries(await state.readStatuses());
   const nodeCounts = new Map(
-    Object.entries(await state.readStatuses()).flatMap(([name, status]) =>
+    stored.flatMap(([name, status]) =>
       status.nodes === undefined ? [] : [[name, status.nodes] as const],
     ),
   );
-  const worker = createClusterWorker(deps, leadership, finish, nodeCounts);
+  // Each status written carries the cluster's history (last step, last error, converged since).
+  const statusHistory = new Map(stored);
+  const worker = createClusterWorker({ ...deps, statusHistory }, leadership, finish, nodeCounts);
   const orphanLog = { last: "" };
   const logFailure =
     (what: string) =>
@@ -289,7 +298,7 @@ interface ClusterWorker {
 }
 
 function createClusterWorker(
-  deps: FleetLeaderDeps,
+  deps: WorkerDeps,
   leadership: Leadership,
   finish: (end: FleetLeaderEnd) => void,
   /** Updated after every pass: the shard map's weights. */
@@ -482,6 +491,8 @@ function createClusterWorker(
         reason: code,
         message: errorMessage(err),
         updatedAt: clock.now(),
+        failures: count,
+        lastError: { reason: code, message: errorMessage(err), at: clock.now() },
         leaderEpoch: leadership.epoch,
       });
       markLater(entry.cluster, delayMs, "Retry", signal);
@@ -500,7 +511,7 @@ function createClusterWorker(
 }
 
 async function recordOutcome(
-  deps: FleetLeaderDeps,
+  deps: WorkerDeps,
   leadership: Leadership,
   entry: DirtyEntry,
   outcome: ReconcileOutcome,
@@ -520,6 +531,8 @@ async function recordOutcome(
         message: step.description,
         reflectors: plan.summary.reflectors,
         pendingSteps: plan.steps.length - 1,
+        pendingActions: plan.summary.actions - step.actions.length,
+        lastStep: { reason: step.reason, message: step.description, at: base.updatedAt },
       });
       return;
     }
@@ -552,17 +565,23 @@ async function recordOutcome(
               : `dry run: ${plan.steps.length} steps, ${plan.summary.actions} actions would be applied`,
         reflectors: plan.summary.reflectors,
         pendingSteps: plan.steps.length,
+        pendingActions: plan.summary.actions,
       });
       return;
     }
   }
 }
 
+/** The worker's dependencies: the leader's, and each cluster's last status written or read. */
+type WorkerDeps = FleetLeaderDeps & { readonly statusHistory: Map<string, ClusterStatus> };
+
 async function writeStatusQuietly(
-  deps: FleetLeaderDeps,
+  deps: WorkerDeps,
   cluster: string,
-  status: Parameters<FleetState["writeStatus"]>[1],
+  next: ClusterStatus,
 ): Promise<void> {
+  const status = carryStatusHistory(deps.statusHistory.get(cluster), next);
+  deps.statusHistory.set(cluster, status);
   try {
     await deps.state.writeStatus(cluster, status);
   } catch (err: unknown) {

@@ -29,6 +29,8 @@ export interface ApplierConfig extends FleetServiceConfig {
   readonly resyncMs: number;
   readonly maxParallelClusters: number;
   readonly dryRun: boolean;
+  /** Serve the read-only status page next to /metrics (`STATUS_PAGE_ENABLED`, default true). */
+  readonly statusPageEnabled: boolean;
 }
 
 /** Every variable the applier reads (the docker-compose test checks against it). */
@@ -48,6 +50,7 @@ export const APPLIER_ENV_VARS = [
   "RESYNC_SECONDS",
   "MAX_PARALLEL_CLUSTERS",
   "DRY_RUN",
+  "STATUS_PAGE_ENABLED",
 ] as const;
 
 const count = (fallback: number, min: number) =>
@@ -89,6 +92,7 @@ const schema = z
     RESYNC_SECONDS: positiveSecondsSchema.default(300),
     MAX_PARALLEL_CLUSTERS: count(8, 1),
     DRY_RUN: booleanEnvSchema.default(false),
+    STATUS_PAGE_ENABLED: booleanEnvSchema.default(true),
   })
   .superRefine((env, ctx) => {
     const timing = toLeaseTiming(env);
@@ -140,6 +144,7 @@ export function parseApplierConfig(
       resyncMs: e.RESYNC_SECONDS * 1000,
       maxParallelClusters: e.MAX_PARALLEL_CLUSTERS,
       dryRun: e.DRY_RUN,
+      statusPageEnabled: e.STATUS_PAGE_ENABLED,
     },
   };
 }

@@ -443,6 +443,11 @@ export function describeFleetStateContract(name: string, factory: FleetStateCont
           nodes: 5000,
           reflectors: 30,
           pendingSteps: 3,
+          pendingActions: 40,
+          lastStep: { reason: "AddClientPeerings", message: "add peerings", at: 1_779_999_999_000 },
+          failures: 2,
+          lastError: { reason: "Conflict", message: "409", at: 1_779_999_998_000 },
+          lastConvergedAt: 1_779_000_000_000,
           leaderEpoch: 4,
           traceparent: TRACE_1,
         };
@@ -451,6 +456,8 @@ export function describeFleetStateContract(name: string, factory: FleetStateCont
           reason: "NothingToDo",
           message: "",
           updatedAt: 1_780_000_001_000,
+          convergedSince: 1_780_000_000_500,
+          lastConvergedAt: 1_780_000_001_000,
         };
         expect(await h.second.readStatuses()).toEqual({});
         await h.first.writeStatus("b", progressing);

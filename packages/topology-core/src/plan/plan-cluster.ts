@@ -4,19 +4,15 @@ import {
   findMissingRoutes,
   type MissingRoutes,
 } from "../analysis/reachability-report.js";
-import { isValidClusterId } from "../model/ipv4.js";
 import { createAnalysisCache } from "../analysis/peerings.js";
 import { buildSessionGraph } from "../analysis/session-graph.js";
 import type { Step } from "../model/actions.js";
 import type { ClusterSnapshot } from "../model/cluster.js";
-import type { Decision, MeshReason } from "../model/decisions.js";
-import { isOwnedByRrfleet, readPeerKeys, REFLECTOR_LABEL } from "../model/names.js";
+import type { Decision } from "../model/decisions.js";
+import { isOwnedByRrfleet } from "../model/names.js";
 import type { Policy, Topology } from "../policy/policy.js";
 import { renderDesired } from "../render/render-desired.js";
-import { parseLabelSelector } from "../selectors/label-selector.js";
-import { allocateIdentities } from "../topology/allocate-identities.js";
-import { assignClients, type ClientInput } from "../topology/assign-clients.js";
-import { selectReflectors, zoneOf } from "../topology/select-reflectors.js";
+import { designTopology } from "./design-topology.js";
 import { planSteps, type Refusal } from "./plan-steps.js";
 
 /** A reflector of the plan's target topology. */
@@ -89,55 +85,10 @@ export interface Plan {
  * parsers.
  */
 export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date): Plan {
-  const selection = selectReflectors(
-    snapshot.nodes,
-    {
-      ...policy,
-      exclude:
-        policy.excludeNodeSelector === undefined
-          ? undefined
-          : parseLabelSelector(policy.excludeNodeSelector),
-      prefer:
-        policy.preferNodeSelector === undefined
-          ? undefined
-          : parseLabelSelector(policy.preferNodeSelector),
-    },
-    now,
-  );
-  // Each node's client labels, read once for every phase below.
-  const observedKeys = snapshot.nodes.map((node) => readPeerKeys(node.labels));
-  const reflectors = allocateIdentities(
-    selection.reflectors,
-    snapshot.nodes,
-    snapshot.bgpPeers,
-    policy.topology,
-    policy.clusterIdBase,
-    observedKeys,
-  );
-  const reflectorNames = new Set(reflectors.map((r) => r.node));
-  const stillDesigned = keptKeys(snapshot, reflectors);
-  const clients: ClientInput[] = [];
-  const nodeOfClient: number[] = [];
-  snapshot.nodes.forEach((node, i) => {
-    if (reflectorNames.has(node.name)) return;
-    const keys = observedKeys[i] ?? [];
-    clients.push({
-      name: node.name,
-      zone: zoneOf(node, policy.zoneLabel),
-      currentKeys: keys.length === 0 ? keys : keys.filter((key) => stillDesigned.has(key)),
-    });
-    nodeOfClient.push(i);
-  });
-  const assignment = assignClients(clients, reflectors, policy);
-  const peerKeysOfNode = new Array<readonly string[] | undefined>(snapshot.nodes.length);
-  assignment.keysOfClient.forEach((keys, ci) => {
-    peerKeysOfNode[nodeOfClient[ci] ?? -1] = keys;
-  });
-
-  const mesh = decideMesh(
+  const { selection, observedKeys, reflectors, assignment, peerKeysOfNode, mesh } = designTopology(
     snapshot,
-    reflectors.some((r) => r.ready),
-    policy.meshFailsafeMaxNodes,
+    policy,
+    now,
   );
   // `single` needs no bootstrap peer: every client peers every reflector from the start.
   const desired = renderDesired(
@@ -208,71 +159,4 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     summary,
     decisions: [...selection.decisions, mesh.decision],
   };
-}
-
-/**
- * The mesh: off in the target when a designed reflector is Ready; on when none is (the fail-safe,
- * up to `failsafeMaxNodes`). Independently, `failsafeNow`: the mesh is off and no reflector the
- * cluster has now (Ready, with a valid cluster ID) serves — say every reflector node was deleted
- * at once. New reflectors take a whole rollout to carry routes, so the mesh comes back first
- * (same size limit) and goes off again once they do.
- */
-function decideMesh(
-  snapshot: ClusterSnapshot,
-  anyReflectorServes: boolean,
-  failsafeMaxNodes: number,
-): { enabled: boolean; failsafeNow: boolean; decision: Decision } {
-  const withinLimit = snapshot.nodes.length <= failsafeMaxNodes;
-  const current = snapshot.bgpConfiguration.nodeToNodeMeshEnabled;
-  const servingNow = snapshot.nodes.some(
-    (node) => node.ready && isValidClusterId(node.routeReflectorClusterId),
-  );
-  const failsafeNow = withinLimit && !current && !servingNow;
-  const mesh = (enabled: boolean, reason: MeshReason, message: string) => ({
-    enabled,
-    failsafeNow,
-    decision: { kind: "mesh" as const, enabled, reason, message },
-  });
-  if (anyReflectorServes) {
-    return failsafeNow
-      ? mesh(
-          false,
-          "NoReflectorServesYet",
-          "no reflector serves now: the node-to-node mesh goes back on until the new reflectors carry every route, then off",
-        )
-      : mesh(
-          false,
-          "ReflectorsServeAllNodes",
-          "reflectors carry every route; the node-to-node mesh is off",
-        );
-  }
-  if (withinLimit) {
-    return mesh(
-      true,
-      "NoReflectorCanServe",
-      "no Ready reflector can serve; the node-to-node mesh stays or goes back on",
-    );
-  }
-  return mesh(
-    current,
-    "FailsafeSizeLimitExceeded",
-    `no Ready reflector can serve, but ${snapshot.nodes.length} nodes exceed meshFailsafeMaxNodes (${failsafeMaxNodes}); the mesh is left ${current ? "on" : "off"}`,
-  );
-}
-
-/**
- * Keys of designed reflectors that the same node carries now: a client label naming one of them
- * is a current choice worth keeping; a label naming a key that moved or went is stale.
- */
-function keptKeys(
-  snapshot: ClusterSnapshot,
-  reflectors: readonly { node: string; key: string }[],
-): Set<string> {
-  const designed = new Map(reflectors.map((r) => [r.node, r.key]));
-  const kept = new Set<string>();
-  for (const node of snapshot.nodes) {
-    const key = node.labels[REFLECTOR_LABEL];
-    if (key !== undefined && designed.get(node.name) === key) kept.add(key);
-  }
-  return kept;
 }

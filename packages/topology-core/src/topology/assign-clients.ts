@@ -19,6 +19,69 @@ export interface AssignmentPolicy {
   readonly maxLoadFactor: number;
 }
 
+/** Options of {@link assignClients}. */
+export interface AssignmentOptions {
+  /** Record every choice made for the client at this index in `clients` (see `trace`). */
+  readonly traceClient?: number;
+}
+
+/** A candidate as the assignment weighed it when it chose for the traced client. */
+export interface CandidateTrace {
+  /** Its reflectors' keys: one (`multi`), or a whole zone's (`zoned`). */
+  readonly keys: readonly string[];
+  readonly zone: string;
+  /** At least one of its reflectors is Ready. */
+  readonly up: boolean;
+  /** Clients on its most loaded reflector at that moment. */
+  readonly load: number;
+  /** `load` against the bounds: 0 below the placement bound, 1 below the hard bound, 2 full. */
+  readonly level: 0 | 1 | 2;
+  /** The client already held it (not a candidate then). */
+  readonly held: boolean;
+  /**
+   * Preference tier, lower first: 0 the client's own zone (or any, outside `multi`), 1 a zone
+   * it has no reflector in yet, 2 a zone it already uses, 3 another zone while its own has a
+   * reflector it has not taken, 9 a reflector that is down.
+   */
+  readonly tier: number;
+  /** Rendezvous weight of (client, candidate): higher wins within a tier and load level. */
+  readonly weight: number;
+}
+
+/** What the assignment did for the traced client, in order (see AssignmentOptions). */
+export type AssignmentEvent =
+  /** `single` (every reflector) or `zoned` (every reflector of its zone): not a choice. */
+  | { readonly kind: "fixed"; readonly keys: readonly string[] }
+  /** Its current labels name these, still designed: kept (sticky). */
+  | { readonly kind: "kept"; readonly keys: readonly string[] }
+  /** Given up: every reflector it had is down (`ReflectorsDown`), or above the bound (`OverLoadBound`). */
+  | {
+      readonly kind: "released";
+      readonly keys: readonly string[];
+      readonly reason: "ReflectorsDown" | "OverLoadBound";
+    }
+  /** An open slot filled by rendezvous hashing with bounded load. */
+  | {
+      readonly kind: "chosen";
+      readonly keys: readonly string[];
+      readonly candidates: readonly CandidateTrace[];
+    }
+  /** Moved off a reflector above the bound, to one with room. */
+  | {
+      readonly kind: "moved";
+      readonly from: readonly string[];
+      readonly to: readonly string[];
+    };
+
+/** The traced client's assignment: its events and the bounds they were weighed against. */
+export interface AssignmentTrace {
+  readonly events: readonly AssignmentEvent[];
+  /** No reflector above this many clients (ceil(maxLoadFactor × mean)). */
+  readonly maxLoad: number;
+  /** New choices go only where load is below this, when they can (see assignClients). */
+  readonly placementLoad: number;
+}
+
 /** Result of {@link assignClients}. */
 export interface ClientAssignment {
   /** Client name → reflector keys, sorted numerically. Clients without reflectors are absent. */
@@ -32,6 +95,8 @@ export interface ClientAssignment {
   readonly loadByKey: ReadonlyMap<string, number>;
   /** No reflector serves more than this many clients (bounded load), where the layout allows. */
   readonly maxLoad: number;
+  /** Set when `options.traceClient` named a client. */
+  readonly trace?: AssignmentTrace;
 }
 
 /** Reflectors a client takes or leaves together: one reflector (`multi`) or one zone's (`zoned`). */
@@ -67,6 +132,7 @@ export function assignClients(
   clients: readonly ClientInput[],
   reflectors: readonly ReflectorIdentity[],
   policy: AssignmentPolicy,
+  options: AssignmentOptions = {},
 ): ClientAssignment {
   const count = reflectors.length;
   if (count === 0)
@@ -161,6 +227,13 @@ export function assignClients(
     ceilClean((policy.maxLoadFactor * (totalSlots - maxSlotsPerClient)) / count),
   );
 
+  const traced = options.traceClient ?? -1;
+  const events: AssignmentEvent[] = [];
+  const keysOf = (gi: number): string[] =>
+    (groups[gi]?.members ?? []).map((m) => reflectors[m]?.key ?? "");
+  /** 0 below the placement bound, 1 below the hard bound, 2 at or above it. */
+  const levelOf = (heaviest: number): 0 | 1 | 2 =>
+    heaviest < placementLoad ? 0 : heaviest < maxLoad ? 1 : 2;
   const take = (ci: number, gi: number): void => {
     chosen[ci * maxFree + (chosenCount[ci] ?? 0)] = gi;
     chosenCount[ci] = (chosenCount[ci] ?? 0) + 1;
@@ -224,6 +297,23 @@ export function assignClients(
     return true;
   };
 
+  const tracedPlan = plans[traced];
+  if (tracedPlan !== undefined && tracedPlan.fixed.length > 0) {
+    events.push({ kind: "fixed", keys: tracedPlan.fixed.map((m) => reflectors[m]?.key ?? "") });
+  }
+  /** Every candidate of the traced client as `choose` weighs it now. */
+  const traceCandidates = (ci: number, plan: ZonePlan): CandidateTrace[] =>
+    plan.candidates.map((gi) => ({
+      keys: keysOf(gi),
+      zone: groups[gi]?.zone ?? "",
+      up: groups[gi]?.up === true,
+      load: Math.max(0, ...(groups[gi]?.members ?? []).map((m) => load[m] ?? 0)),
+      level: levelOf(Math.max(0, ...(groups[gi]?.members ?? []).map((m) => load[m] ?? 0))),
+      held: holds(ci, gi),
+      tier: tierOf(ci, gi),
+      weight: weight(ci, gi),
+    }));
+
   // 1. Keep current choices that are still designed (by tier, then weight, if too many).
   for (let ci = 0; ci < n; ci++) {
     const keys = clients[ci]?.currentKeys ?? [];
@@ -244,11 +334,22 @@ export function assignClients(
     } else {
       for (const gi of kept) take(ci, gi);
     }
+    if (ci === traced && (chosenCount[ci] ?? 0) > 0) {
+      events.push({ kind: "kept", keys: heldKeys(ci) });
+    }
     // A client whose reflectors are all down (NotReady within grace) gives up those it kept, so it
     // is served now rather than when the grace period ends.
     if (!isServed(ci, plan) && plan.candidates.some((gi) => groups[gi]?.up === true)) {
+      if (ci === traced)
+        events.push({ kind: "released", keys: heldKeys(ci), reason: "ReflectorsDown" });
       while ((chosenCount[ci] ?? 0) > 0) release(ci, chosen[ci * maxFree] ?? 0);
     }
+  }
+  function heldKeys(ci: number): string[] {
+    const keys: string[] = [];
+    for (let j = 0; j < (chosenCount[ci] ?? 0); j++)
+      keys.push(...keysOf(chosen[ci * maxFree + j] ?? 0));
+    return keys;
   }
   function isServed(ci: number, plan: ZonePlan): boolean {
     if (plan.fixed.some((m) => reflectors[m]?.ready === true)) return true;
@@ -268,7 +369,11 @@ export function assignClients(
       if (!g.up || g.members.includes(r)) continue;
       room += Math.max(0, maxLoad - Math.max(...g.members.map((m) => load[m] ?? 0)));
     }
-    for (const { ci, gi } of holdersOf(r).slice(0, Math.min(excess, room))) release(ci, gi);
+    for (const { ci, gi } of holdersOf(r).slice(0, Math.min(excess, room))) {
+      if (ci === traced)
+        events.push({ kind: "released", keys: keysOf(gi), reason: "OverLoadBound" });
+      release(ci, gi);
+    }
   }
   function holdersOf(r: number): { ci: number; gi: number }[] {
     const holders: { ci: number; gi: number }[] = [];
@@ -321,7 +426,7 @@ export function assignClients(
       let heaviest = 0;
       if (single >= 0) heaviest = load[single] ?? 0;
       else for (const m of groups[gi]?.members ?? []) heaviest = Math.max(heaviest, load[m] ?? 0);
-      const level = heaviest < placementLoad ? 0 : heaviest < maxLoad ? 1 : 2;
+      const level = levelOf(heaviest);
       if (groupUp[gi] !== 1) {
         // Down groups all share tier 9.
         if (down >= 0 && level > downLevel) continue;
@@ -361,6 +466,13 @@ export function assignClients(
       if (plan === undefined || (chosenCount[ci] ?? 0) >= plan.free) continue;
       const choice = choose(ci, plan.candidates);
       if (choice < 0) continue;
+      if (ci === traced) {
+        events.push({
+          kind: "chosen",
+          keys: keysOf(choice),
+          candidates: traceCandidates(ci, plan),
+        });
+      }
       take(ci, choice);
       open ||= (chosenCount[ci] ?? 0) < plan.free;
     }
@@ -376,6 +488,7 @@ export function assignClients(
           (c) => !holds(ci, c) && groups[c]?.up === true && fits(c, maxLoad),
         );
         if (to === undefined) continue;
+        if (ci === traced) events.push({ kind: "moved", from: keysOf(gi), to: keysOf(to) });
         release(ci, gi);
         take(ci, to);
         moved = true;
@@ -427,7 +540,13 @@ export function assignClients(
     });
     return map;
   });
-  return { keysByClient, keysOfClient, loadByKey, maxLoad };
+  return {
+    keysByClient,
+    keysOfClient,
+    loadByKey,
+    maxLoad,
+    ...(tracedPlan === undefined ? {} : { trace: { events, maxLoad, placementLoad } }),
+  };
 }
 
 function buildGroups(reflectors: readonly ReflectorIdentity[], topology: Topology): Group[] {

@@ -31,6 +31,13 @@ export interface ReflectorSelection {
   readonly eligibleCount: number;
   /** The cluster-wide reflector count the sizing rule asked for. */
   readonly wanted: number;
+  /** Zone → its share of `wanted` (spreadOverZones). */
+  readonly zoneTargets: ReadonlyMap<string, number>;
+  /**
+   * Zone → its eligible nodes that were not reflectors, in promotion order (preferred first,
+   * then the oldest, then by name): the first `target − kept` were promoted.
+   */
+  readonly candidatesByZone: ReadonlyMap<string, readonly NodeInfo[]>;
 }
 
 /** Whether the cluster shows `node` as a reflector (or a reflector being set up). */
@@ -107,7 +114,7 @@ export function selectReflectors(
     uncounted = new Set([...uncounted, ...dropped]);
     outcome = chooseReflectors(eligibleCount - uncounted.size);
   }
-  const { reflectors, wanted } = outcome;
+  const { reflectors, wanted, targets } = outcome;
   decisions.push(...outcome.decisions);
   eligibleCount -= uncounted.size;
 
@@ -178,7 +185,7 @@ export function selectReflectors(
         });
       }
     }
-    return { reflectors: chosen, decisions: made, droppedGraced, wanted };
+    return { reflectors: chosen, decisions: made, droppedGraced, wanted, targets };
   }
 
   for (const entry of standing.values()) {
@@ -187,7 +194,15 @@ export function selectReflectors(
 
   reflectors.sort((a, b) => compareStrings(a.node.name, b.node.name));
   decisions.sort((a, b) => compareStrings(nodeOfDecision(a), nodeOfDecision(b)));
-  return { reflectors, decisions, eligibleCount, wanted };
+  return {
+    reflectors,
+    decisions,
+    eligibleCount,
+    wanted,
+    zoneTargets: targets,
+    // Sorted in place by the last round above.
+    candidatesByZone: eligibleByZone,
+  };
 }
 
 function isWithinGrace(node: NodeInfo, policy: SelectionPolicy, now: Date): boolean {
