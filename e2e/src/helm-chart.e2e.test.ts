@@ -1,3 +1,4 @@
+import { startBgpLab, type BgpLab } from "./bgp-lab/index.js";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createConnection } from "node:net";
@@ -32,14 +33,12 @@ import {
   PROMETHEUS_OPERATOR_VERSION,
   requestKube,
   runCommand,
-  startFakeCalicoNode,
   startManagedProcess,
   startRrctlRun,
   startTestCluster,
   waitFor,
   waitForReady,
   writeKubeconfig,
-  type FakeCalicoNode,
   type RrctlRunProcess,
   type TestCluster,
 } from "./harness/index.js";
@@ -812,12 +811,12 @@ describe("deploy/helm/rrfleet", () => {
   });
 
   describe("single mode, run as the chart configures it", () => {
-    let reporter: FakeCalicoNode | undefined;
+    let lab: BgpLab | undefined;
     let run: RrctlRunProcess | undefined;
 
     afterAll(async () => {
       await run?.stop();
-      await reporter?.stop();
+      await lab?.stop();
     });
 
     it("converges the cluster with the chart's arguments, policy and ServiceAccount", async () => {
@@ -850,14 +849,8 @@ describe("deploy/helm/rrfleet", () => {
       await createNodeFactory(cluster.kubeConfig, {
         kubeletVersion: cluster.kubeApiserverVersion,
       }).createNodes(18, { zones: ["zone-a", "zone-b", "zone-c"] });
-      const calico = await detectCalicoApi(
-        connectCluster({ kubeconfigPath: cluster.kubeconfigPath, context: cluster.name }),
-      );
-      reporter = startFakeCalicoNode(cluster.kubeConfig, {
-        calico,
-        intervalMs: 200,
-        establishAfterMs: 300,
-      });
+      // Real BGP: BIRD per node, configured from the API server; it fills CalicoNodeStatus.
+      lab = await startBgpLab({ kubeConfig: cluster.kubeConfig });
       run = await startRrctlRun({ cluster, kubeconfigPath, args, logName: "chart-controller.log" });
       await waitForReady(run);
       const current = run;

@@ -337,16 +337,18 @@ describe("the applier's status page", () => {
         try {
           const page = await waitFor(
             async () => {
-              const metrics = await fetch(`${applier.url}/metrics`).catch(() => undefined);
+              const metrics = await fetch(`${applier.telemetryUrl}/metrics`).catch(() => undefined);
               if (metrics?.status !== 200) return undefined;
-              return fetch(`${applier.url}/`);
+              return fetch(`${applier.telemetryUrl}/`);
             },
             { description: "the applier's telemetry server", abortIf: () => describeExit(applier) },
           );
           expect([enabled, page.status]).toEqual([enabled, wantStatus]);
-          const fleet = await fetch(`${applier.url}/api/fleet`);
+          const fleet = await fetch(`${applier.telemetryUrl}/api/fleet`);
           expect(fleet.status).toBe(wantStatus);
-          expect((await fetch(`${applier.url}/api/fleet`, { method: "DELETE" })).status).toBe(405);
+          expect(
+            (await fetch(`${applier.telemetryUrl}/api/fleet`, { method: "DELETE" })).status,
+          ).toBe(405);
         } finally {
           await applier.stop();
         }
