@@ -1,4 +1,5 @@
 export * from "./analysis/compute-reachability.js";
+export * from "./analysis/count-paths.js";
 export * from "./analysis/reachability-report.js";
 export * from "./analysis/session-graph.js";
 export * from "./model/actions.js";

@@ -73,5 +73,83 @@ export function countPathsPerPrefix(graph: SessionGraph, limit = 100_000): PathC
       if (paths > max) max = paths;
     }
   }
-  return { max: Math.min(max, limit), capped: capped || max >= limit };
+  // A search cut short means at least `limit` paths somewhere.
+  return capped || max >= limit ? { max: limit, capped: true } : { max, capped: false };
+}
+
+/** A designed reflector, as far as paths are concerned. */
+export interface PathReflector {
+  readonly zone: string;
+  /** IPv4 cluster ID as a number (equal numbers share an ID). */
+  readonly clusterId: number;
+}
+
+/**
+ * The paths per prefix a topology design gives in the worst case, from the design alone (so the
+ * answer does not depend on the state a cluster starts from): the reflectors peer each other as
+ * rrfleet renders them (all with all), and an origin client and a receiving client each peer the
+ * reflectors their topology gives a client — every reflector (`single`), `reflectorsPerNode` of
+ * them (`multi`, symmetric, so which ones does not matter), or their zone's and one other zone's
+ * (`zoned`, every pair of zones tried). Returns the largest count ({@link countPathsPerPrefix}).
+ */
+export function estimatePathsPerPrefix(
+  reflectors: readonly PathReflector[],
+  topology: "single" | "multi" | "zoned",
+  reflectorsPerNode: number,
+  limit = 100_000,
+): number {
+  const r = reflectors.length;
+  if (r === 0) return 0;
+  const all = Array.from({ length: r }, (_, i) => i);
+  const zones = [...new Set(reflectors.map((x) => x.zone))];
+  const ofZone = (zone: string) => all.filter((i) => reflectors[i]?.zone === zone);
+  /** The reflector sets a client may peer with. */
+  const clientSets: number[][] =
+    topology === "single"
+      ? [all]
+      : topology === "multi"
+        ? [
+            all.slice(0, Math.min(reflectorsPerNode, r)),
+            all.slice(Math.max(0, r - reflectorsPerNode)),
+          ]
+        : zones.flatMap((home) =>
+            zones.length === 1
+              ? [ofZone(home)]
+              : zones
+                  .filter((z) => z !== home)
+                  .map((remote) => [...ofZone(home), ...ofZone(remote)]),
+          );
+  let worst = 0;
+  for (const origin of clientSets) {
+    for (const receiver of clientSets) {
+      const n = r + 2;
+      const adjacency = new Uint8Array(n * n);
+      const link = (a: number, b: number) => {
+        adjacency[a * n + b] = 1;
+        adjacency[b * n + a] = 1;
+      };
+      for (let a = 0; a < r; a++) for (let b = a + 1; b < r; b++) link(a, b);
+      for (const i of origin) link(r, i);
+      for (const i of receiver) link(r + 1, i);
+      const graph: SessionGraph = {
+        entities: [
+          ...reflectors.map((x, i) => ({
+            kind: "reflector" as const,
+            node: `r${i}`,
+            clusterId: x.clusterId,
+            size: 1 as const,
+          })),
+          { kind: "class" as const, members: ["origin"], size: 1 },
+          { kind: "class" as const, members: ["receiver"], size: 1 },
+        ],
+        adjacency,
+        entityOfIndex: new Int32Array(0),
+        signatureOfIndex: [],
+        peeringFingerprint: "",
+        peeringIds: [],
+      };
+      worst = Math.max(worst, countPathsPerPrefix(graph, limit).max);
+    }
+  }
+  return worst;
 }

@@ -24,6 +24,9 @@ export type MeshReason =
   | "NoReflectorServesYet"
   | "FailsafeSizeLimitExceeded";
 
+/** Why the design has fewer reflectors than the policy's sizing asks for. */
+export type SizeReason = "PathBudget";
+
 /** One decision of the topology design. */
 export type Decision =
   | {
@@ -48,5 +51,12 @@ export type Decision =
       readonly kind: "mesh";
       readonly enabled: boolean;
       readonly reason: MeshReason;
+      readonly message: string;
+    }
+  | {
+      readonly kind: "size";
+      /** The reflector count the design keeps to. */
+      readonly reflectors: number;
+      readonly reason: SizeReason;
       readonly message: string;
     };

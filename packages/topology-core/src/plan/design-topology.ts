@@ -1,6 +1,7 @@
 import type { ClusterSnapshot } from "../model/cluster.js";
 import type { Decision, MeshReason } from "../model/decisions.js";
-import { isValidClusterId } from "../model/ipv4.js";
+import { estimatePathsPerPrefix } from "../analysis/count-paths.js";
+import { isValidClusterId, parseIpv4 } from "../model/ipv4.js";
 import { readPeerKeys, REFLECTOR_LABEL } from "../model/names.js";
 import type { Policy } from "../policy/policy.js";
 import { parseLabelSelector } from "../selectors/label-selector.js";
@@ -25,6 +26,8 @@ export interface DesignOptions {
 /** The target topology and every decision on the way to it (planCluster's first half). */
 export interface TopologyDesign {
   readonly selection: ReflectorSelection;
+  /** Set when the ADD-PATH path budget made the design smaller than the sizing asked for. */
+  readonly sizeDecision?: Decision;
   /** Each node's current client keys (`rrfleet.io/peer-<key>` labels), by snapshot index. */
   readonly observedKeys: readonly (readonly string[])[];
   /** The designed reflectors, sorted by key. */
@@ -48,8 +51,9 @@ export interface TopologyDesign {
 }
 
 /**
- * Designs the target topology: selects the reflectors, gives them keys and cluster IDs, assigns
- * the clients and decides the mesh. The planner renders and steps towards this design; `rrctl
+ * Designs the target topology: selects the reflectors (no more than keep every node within the
+ * policy's `maxPathsPerPrefix`: see estimatePathsPerPrefix), gives them keys and cluster IDs,
+ * assigns the clients and decides the mesh. The planner renders and steps towards this design; `rrctl
  * explain` reads its decisions. Pure.
  */
 export function designTopology(
@@ -58,31 +62,63 @@ export function designTopology(
   now: Date,
   options: DesignOptions = {},
 ): TopologyDesign {
-  const selection = selectReflectors(
-    snapshot.nodes,
-    {
-      ...policy,
-      exclude:
-        policy.excludeNodeSelector === undefined
-          ? undefined
-          : parseLabelSelector(policy.excludeNodeSelector),
-      prefer:
-        policy.preferNodeSelector === undefined
-          ? undefined
-          : parseLabelSelector(policy.preferNodeSelector),
-    },
-    now,
-  );
+  const select = (sizing: Policy) => {
+    const selection = selectReflectors(
+      snapshot.nodes,
+      {
+        ...sizing,
+        exclude:
+          policy.excludeNodeSelector === undefined
+            ? undefined
+            : parseLabelSelector(policy.excludeNodeSelector),
+        prefer:
+          policy.preferNodeSelector === undefined
+            ? undefined
+            : parseLabelSelector(policy.preferNodeSelector),
+      },
+      now,
+    );
+    const reflectors = allocateIdentities(
+      selection.reflectors,
+      snapshot.nodes,
+      snapshot.bgpPeers,
+      policy.topology,
+      policy.clusterIdBase,
+      observedKeys,
+    );
+    const paths = estimatePathsPerPrefix(
+      reflectors.map((r) => ({ zone: r.zone, clusterId: parseIpv4(r.clusterId) ?? 0 })),
+      policy.topology,
+      policy.reflectorsPerNode,
+      // Only whether the budget is exceeded matters: stop counting just past it.
+      policy.maxPathsPerPrefix + 1,
+    );
+    return { selection, reflectors, paths };
+  };
   // Each node's client labels, read once for every phase below.
   const observedKeys = snapshot.nodes.map((node) => readPeerKeys(node.labels));
-  const reflectors = allocateIdentities(
-    selection.reflectors,
-    snapshot.nodes,
-    snapshot.bgpPeers,
-    policy.topology,
-    policy.clusterIdBase,
-    observedKeys,
-  );
+  // Within the ADD-PATH path budget: fewer reflectors until the design's paths per prefix fit
+  // (judged from the reflector set alone, so not from the state the cluster starts from).
+  let chosen = select(policy);
+  const wanted = { reflectors: chosen.reflectors.length, paths: chosen.paths };
+  while (chosen.paths > policy.maxPathsPerPrefix && chosen.reflectors.length > 1) {
+    const fewer = chosen.reflectors.length - 1;
+    chosen = select({ ...policy, max: fewer, min: Math.min(policy.min, fewer) });
+  }
+  const { selection, reflectors } = chosen;
+  const sizeDecision: Decision | undefined =
+    reflectors.length === wanted.reflectors
+      ? undefined
+      : {
+          kind: "size",
+          reflectors: reflectors.length,
+          reason: "PathBudget",
+          message:
+            `${wanted.reflectors} reflectors would give a node more than ${policy.maxPathsPerPrefix} BGP paths to one ` +
+            `prefix (calico-node runs ADD-PATH, and ${policy.topology} reflectors pass each other's paths ` +
+            `on); maxPathsPerPrefix is ${policy.maxPathsPerPrefix}, so ${reflectors.length} are designed ` +
+            `(${chosen.paths} paths)`,
+        };
   const reflectorNames = new Set(reflectors.map((r) => r.node));
   const stillDesigned = keptKeys(snapshot, reflectors);
   const clients: ClientInput[] = [];
@@ -119,6 +155,7 @@ export function designTopology(
   );
   return {
     selection,
+    ...(sizeDecision === undefined ? {} : { sizeDecision }),
     observedKeys,
     reflectors,
     clients,

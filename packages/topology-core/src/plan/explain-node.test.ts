@@ -235,7 +235,7 @@ describe("explainNode", () => {
       "EveryReflector",
     ]);
 
-    const zonedPolicy = policy({ topology: "zoned", min: 6 });
+    const zonedPolicy = policy({ topology: "zoned", min: 6, maxPathsPerPrefix: 100 });
     const zoned = converge(makeCluster(makeNodes(60, ["a", "b", "c"])), zonedPolicy);
     const zc = zoned.nodes.find((n) => n.labels[REFLECTOR_LABEL] === undefined)?.name ?? "";
     const z = explain(zoned, zc, zonedPolicy);

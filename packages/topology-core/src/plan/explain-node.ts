@@ -380,7 +380,8 @@ function explainSelection(
   const zoneReflectors = design.reflectors.filter((r) => r.zone === zone).map((r) => r.node);
   const zoneView = { name: describeZone(zone), target, reflectors: zoneReflectors };
   const decision = selection.decisions.find(
-    (d): d is Exclude<Decision, { kind: "mesh" }> => d.kind !== "mesh" && d.node === info.name,
+    (d): d is Exclude<Decision, { kind: "mesh" | "size" }> =>
+      d.kind !== "mesh" && d.kind !== "size" && d.node === info.name,
   );
   if (decision !== undefined) {
     return {

@@ -4,6 +4,7 @@ import {
   findMissingRoutes,
   type MissingRoutes,
 } from "../analysis/reachability-report.js";
+import { countPathsPerPrefix } from "../analysis/count-paths.js";
 import { createAnalysisCache } from "../analysis/peerings.js";
 import { buildSessionGraph } from "../analysis/session-graph.js";
 import type { Step } from "../model/actions.js";
@@ -12,7 +13,7 @@ import type { Decision } from "../model/decisions.js";
 import { isOwnedByRrfleet } from "../model/names.js";
 import type { Policy, Topology } from "../policy/policy.js";
 import { renderDesired } from "../render/render-desired.js";
-import { designTopology } from "./design-topology.js";
+import { designTopology, type TopologyDesign } from "./design-topology.js";
 import { planSteps, type Refusal } from "./plan-steps.js";
 
 /** A reflector of the plan's target topology. */
@@ -67,6 +68,11 @@ export interface PlanSummary {
   };
   readonly actions: number;
   readonly converged: boolean;
+  /**
+   * The most BGP paths any node holds for one prefix in the final state (ADD-PATH: see
+   * countPathsPerPrefix); kept within the policy's maxPathsPerPrefix by designing fewer reflectors.
+   */
+  readonly pathsPerPrefix: number;
   readonly analysis: Analysis;
 }
 
@@ -85,11 +91,12 @@ export interface Plan {
  * parsers.
  */
 export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date): Plan {
-  const { selection, observedKeys, reflectors, assignment, peerKeysOfNode, mesh } = designTopology(
-    snapshot,
-    policy,
-    now,
-  );
+  return planDesign(snapshot, policy, designTopology(snapshot, policy, now));
+}
+
+/** The plan that takes `snapshot` to `design` (designed under `policy`). */
+function planDesign(snapshot: ClusterSnapshot, policy: Policy, design: TopologyDesign): Plan {
+  const { selection, observedKeys, reflectors, assignment, peerKeysOfNode, mesh } = design;
   // `single` needs no bootstrap peer: every client peers every reflector from the start.
   const desired = renderDesired(
     reflectors,
@@ -143,6 +150,7 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     },
     actions: stepPlan.steps.reduce((n, step) => n + step.actions.length, 0),
     converged: stepPlan.steps.length === 0,
+    pathsPerPrefix: countPathsPerPrefix(stepPlan.finalView.graph, 100_000).max,
     analysis,
   };
 
@@ -157,6 +165,10 @@ export function planCluster(snapshot: ClusterSnapshot, policy: Policy, now: Date
     })),
     steps: stepPlan.steps,
     summary,
-    decisions: [...selection.decisions, mesh.decision],
+    decisions: [
+      ...selection.decisions,
+      ...(design.sizeDecision === undefined ? [] : [design.sizeDecision]),
+      mesh.decision,
+    ],
   };
 }

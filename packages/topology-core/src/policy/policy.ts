@@ -71,6 +71,12 @@ export const policySchema = z
       .refine(isValidClusterId, { error: "must be an IPv4 address other than 0.0.0.0" }),
     /** The mesh fail-safe (mesh back on when no reflector can serve) applies up to this many nodes. Default 500. */
     meshFailsafeMaxNodes: int(0, 1_000_000),
+    /**
+     * Fewer reflectors when the design would give a node more BGP paths to one prefix than this
+     * (calico-node runs ADD-PATH, so reflectors with distinct cluster IDs pass on every path: see
+     * countPathsPerPrefix). Default 32.
+     */
+    maxPathsPerPrefix: int(1, 100_000),
   })
   .partial()
   .superRefine((policy, ctx) => {
@@ -99,6 +105,7 @@ export interface Policy {
   readonly maxLoadFactor: number;
   readonly clusterIdBase: string;
   readonly meshFailsafeMaxNodes: number;
+  readonly maxPathsPerPrefix: number;
 }
 
 /** The defaults applied to every field a policy leaves out. */
@@ -113,6 +120,7 @@ export const DEFAULT_POLICY: Policy = {
   maxLoadFactor: 1.25,
   clusterIdBase: "244.0.0.0",
   meshFailsafeMaxNodes: 500,
+  maxPathsPerPrefix: 32,
 };
 
 /** One problem in a policy, with the dotted path of the field it concerns. */

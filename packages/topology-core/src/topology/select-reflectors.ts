@@ -250,7 +250,7 @@ function graced(standing: ReadonlyMap<string, Standing>, node: NodeInfo): boolea
 }
 
 function nodeOfDecision(decision: Decision): string {
-  return decision.kind === "mesh" ? "" : decision.node;
+  return decision.kind === "mesh" || decision.kind === "size" ? "" : decision.node;
 }
 
 /** How a zone is shown to people; nodes without the zone label share the zone "". */
