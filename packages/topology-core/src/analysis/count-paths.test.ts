@@ -47,11 +47,13 @@ describe("planCluster's path budget", () => {
     expect(plan.decisions).toContainEqual(
       expect.objectContaining({ kind: "size", reason: "PathBudget", reflectors: 4 }),
     );
+    // Even 100,000 paths per prefix allows only 8 of the 10 the sizing asks for: ten reflectors
+    // passing each other's paths on give a node over 100,000 paths to each prefix.
     const roomy = planCluster(
       cluster,
       { ...DEFAULT_POLICY, maxPathsPerPrefix: 100_000 },
       new Date(0),
     );
-    expect(roomy.summary.reflectors).toBe(10);
+    expect(roomy.summary.reflectors).toBe(8);
   });
 });
