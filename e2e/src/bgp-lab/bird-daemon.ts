@@ -36,6 +36,8 @@ export interface BirdDaemon {
    * Throws when the configuration is refused.
    */
   configure(text: string): Promise<void>;
+  /** `birdc show route`: how many routes the table holds per prefix. */
+  routesPerPrefix(): Promise<Map<string, number>>;
   /** `birdc show protocols`, BGP protocols only. Throws when BIRD does not answer. */
   protocols(): Promise<BirdProtocolState[]>;
   /** Starts BIRD (`bird -f -R`) with the last configuration; resolves when its socket answers. */
@@ -82,6 +84,17 @@ export function createBirdDaemon(options: {
       if (!/Reconfigur/.test(reply)) {
         throw new Error(`birdc configure on ${options.node}: ${reply.trim()}`);
       }
+    },
+    async routesPerPrefix() {
+      const counts = new Map<string, number>();
+      let current = "";
+      for (const line of (await birdc("show", "route")).split("\n")) {
+        const prefix = /^(\d+\.\d+\.\d+\.\d+\/\d+)\s/.exec(line)?.[1];
+        if (prefix !== undefined) current = prefix;
+        else if (!/^\s+via\s/.test(line) || current === "") continue;
+        counts.set(current, (counts.get(current) ?? 0) + 1);
+      }
+      return counts;
     },
     async protocols() {
       const reply = await birdc("show", "protocols");

@@ -51,6 +51,8 @@ export interface CalicoNodeStandIn {
   nodes(): readonly string[];
   /** Each running node's BGP protocols as BIRD shows them now. */
   protocols(): Promise<Map<string, BirdProtocolState[]>>;
+  /** How many routes (paths) a node's BIRD holds per pod block. */
+  routesPerBlock(node: string): Promise<Map<string, number>>;
   /** A node's pod block (`192.168.x.y/26`). */
   blockOf(node: string): string | undefined;
   /** Kills the node's BIRD (SIGKILL: a crash) and keeps it down; marks the node down in the judge. */
@@ -325,6 +327,11 @@ export async function startCalicoNodeStandIn(
       return result;
     },
     blockOf: (node) => blocks.get(node),
+    async routesPerBlock(node) {
+      const daemon = daemons.get(node);
+      if (daemon === undefined) throw new Error(`no BIRD for ${node}`);
+      return daemon.routesPerPrefix();
+    },
     async failNode(node) {
       const daemon = daemons.get(node);
       if (daemon === undefined) throw new Error(`no BIRD for ${node}`);

@@ -2,10 +2,11 @@
  * The lab against topology-core's model of the same cluster state: the BGP sessions the model
  * says Calico opens versus the ones BIRD has Established, and the routes the model says every
  * Ready node learns versus the kernels' tables. Used at rest (after a scenario converged), where
- * both must agree exactly.
+ * both must agree exactly — and the BGP paths per prefix BIRD holds under ADD-PATH.
  */
 import {
   buildSessionGraph,
+  countPathsPerPrefix,
   findMissingRoutes,
   viewRoutes,
   type ClusterSnapshot,
@@ -22,6 +23,12 @@ export interface ModelComparison {
   readonly modelMissingRoutes: number;
   /** Whether every running node's kernel has every other running node's block. */
   readonly labFullyRouted: boolean;
+  /**
+   * The most BGP paths a node holds for another node's block: what the model predicts under
+   * ADD-PATH (countPathsPerPrefix) and what the BIRDs' tables hold (`birdc show route`).
+   */
+  readonly modelPathsPerPrefix: number;
+  readonly labPathsPerPrefix: number;
 }
 
 /** Compares the model's sessions and routes for `snapshot` with what the lab shows now. */
@@ -36,6 +43,8 @@ export async function compareWithModel(
     onlyInLab: [...labPairs].filter((p) => !modelPairs.has(p)).sort(),
     modelMissingRoutes: findMissingRoutes(viewRoutes(snapshot)).pairs,
     labFullyRouted: lab.isFullyRouted(),
+    modelPathsPerPrefix: countPathsPerPrefix(buildSessionGraph(snapshot)).max,
+    labPathsPerPrefix: await lab.maxPathsPerPrefix(),
   };
 }
 

@@ -31,6 +31,8 @@ export interface BgpLab {
    * (no Idle duplicates, nothing restarting); sessions to crashed nodes stay down, as they would.
    */
   allEstablished(): Promise<boolean>;
+  /** The most BGP paths any running BIRD holds for another node's pod block (`birdc show route`). */
+  maxPathsPerPrefix(): Promise<number>;
   /** Everything the lab saw go wrong (monitors, rounds, configurations). */
   problems(): readonly string[];
   stop(): Promise<void>;
@@ -93,6 +95,15 @@ export async function startBgpLab(options: {
           return p.bgpState === "Established" || peer === undefined || !running.has(peer);
         }),
       );
+    },
+    async maxPathsPerPrefix() {
+      let max = 0;
+      for (const node of calicoNode.nodes()) {
+        const own = calicoNode.blockOf(node);
+        for (const [block, paths] of await calicoNode.routesPerBlock(node))
+          if (block !== own && paths > max) max = paths;
+      }
+      return max;
     },
     problems: () => [...calicoNode.problems(), ...judge.problems()],
     async stop() {

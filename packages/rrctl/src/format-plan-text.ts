@@ -19,6 +19,7 @@ export function formatPlanText(plan: Plan): string {
     "",
     `BGP sessions: ${formatCount(summary.sessions)} (full mesh would be ` +
       `${formatCount(summary.fullMeshSessions)}, ${formatShare(summary.sessions, summary.fullMeshSessions)} of it)`,
+    `BGP paths per prefix: up to ${formatCount(summary.pathsPerPrefix)} (calico-node runs ADD-PATH)`,
     `BGPPeers: rrfleet ${formatCount(summary.bgpPeers)} (bound ${formatCount(summary.reflectors + 2)}), ` +
       `foreign ${formatCount(summary.foreignBgpPeers)}`,
     `Mesh: ${summary.meshEnabled ? "on" : "off"} after the plan`,
@@ -114,6 +115,8 @@ function describeKind(decision: Decision): string {
       return decision.kind;
     case "mesh":
       return decision.enabled ? "mesh on" : "mesh off";
+    case "size":
+      return "size";
   }
 }
 
@@ -124,6 +127,7 @@ function nodeOf(decision: Decision): string {
     case "demote":
       return decision.node;
     case "mesh":
+    case "size":
       return "-";
   }
 }

@@ -98,7 +98,7 @@ describe("rrctl plan", () => {
     ];
     const files = { "nodes.json": makeListJson(nodes) };
     const decisionFor = (plan: Plan) =>
-      plan.decisions.find((d) => d.kind !== "mesh" && d.node === "rr-c");
+      plan.decisions.find((d) => d.kind !== "mesh" && d.kind !== "size" && d.node === "rr-c");
 
     const withinGrace = await runFakeCli(
       ["plan", "--nodes", "nodes.json", "-o", "json", "--now", "2026-11-28T00:00:00Z"],
