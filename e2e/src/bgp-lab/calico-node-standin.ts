@@ -72,6 +72,16 @@ export interface CalicoNodeStandIn {
 const CALICO_IPV4_ANNOTATION = "projectcalico.org/IPv4Address";
 const CLUSTER_ID_ANNOTATION = "projectcalico.org/RouteReflectorClusterID";
 const CONCURRENCY = 16;
+/** The BGP states calico-node's status reporter maps (node/pkg/status/populators/peers.go). */
+const REPORTED_STATES = new Set([
+  "Idle",
+  "Connect",
+  "Active",
+  "OpenSent",
+  "OpenConfirm",
+  "Established",
+  "Close",
+]);
 
 /** Starts the stand-in; its first round has run when this resolves. */
 export async function startCalicoNodeStandIn(
@@ -260,7 +270,8 @@ export async function startCalicoNodeStandIn(
           {
             peerIP: (match[2] ?? "").replaceAll("_", "."),
             type,
-            state: p.bgpState,
+            // Calico's reporter maps these states only; others (BIRD's "Passive") it leaves out.
+            ...(REPORTED_STATES.has(p.bgpState) ? { state: p.bgpState } : {}),
             since: p.since,
           },
         ];

@@ -83,7 +83,7 @@ export async function measureScenario(options: MeasureScenarioOptions): Promise<
   const comparison = await compareWithModel(lab, at);
   const report = lab.judge.report(from);
   const sessions = (await lab.establishedPairs()).size;
-  const line = formatBgpLine(options.name, report, sessions, convergedSeconds);
+  const line = `${formatBgpLine(options.name, report, sessions, convergedSeconds)}; paths per prefix ${comparison.labPathsPerPrefix} (model ${comparison.modelPathsPerPrefix})`;
   console.log(line);
   return { line, report, sessions, convergedSeconds, comparison, snapshot: at };
 }

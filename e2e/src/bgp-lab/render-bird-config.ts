@@ -265,7 +265,8 @@ export function renderBirdConfig(
     "}",
     `router id ${address};`,
     "protocol kernel {",
-    "  debug { routes };",
+    // routes: what it exports to the kernel; packets: its scans' corrections (after `-R`).
+    "  debug { routes, packets };",
     "  learn;",
     "  persist;",
     "  scan time 2;",

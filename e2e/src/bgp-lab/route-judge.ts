@@ -78,6 +78,11 @@ export interface RouteJudge {
   closeRoleChange(node: string, at?: number): void;
   /** Whether the node has such a window open. */
   isChangingRole(node: string): boolean;
+  /**
+   * Whether gaps starting now would count like any other: no window is open and the last one
+   * closed longer ago than the settle time.
+   */
+  isQuiet(at?: number): boolean;
   /** The blocks `node` has a route to now. */
   blocksOf(node: string): ReadonlySet<string>;
   /** Gaps between `from` and `to` (default now), wall-clock milliseconds. */
@@ -341,6 +346,10 @@ export function createRouteJudge(pool: string, dir: string): RouteJudge {
       closeInterval(roleChanges, node, at);
     },
     isChangingRole: (node) => roleChanges.get(node)?.at(-1)?.end === Infinity,
+    isQuiet: (at = Date.now()) =>
+      [...roleChanges.values()].every((list) =>
+        list.every((i) => i.end + ROLE_CHANGE_SETTLE_MS < at),
+      ),
     blocksOf: (node) => {
       read();
       return tables.get(node) ?? new Set();

@@ -11,6 +11,7 @@ import {
   startCalicoNodeStandIn,
   type CalicoNodeStandIn,
 } from "./calico-node-standin.js";
+import { waitFor } from "../harness/wait-for.js";
 import { createLabNetwork, sweepStaleLabs, type LabNetwork } from "./lab-network.js";
 import { createRouteJudge, type RouteJudge } from "./route-judge.js";
 
@@ -33,6 +34,12 @@ export interface BgpLab {
   allEstablished(): Promise<boolean>;
   /** The most BGP paths any running BIRD holds for another node's pod block (`birdc show route`). */
   maxPathsPerPrefix(): Promise<number>;
+  /**
+   * Waits until BGP is at rest: every session between running BIRDs Established, every node
+   * routing every other's block, and no own-block window open or just closed (so the next gap
+   * the judge sees counts).
+   */
+  waitUntilQuiet(timeoutMs?: number): Promise<void>;
   /** Everything the lab saw go wrong (monitors, rounds, configurations). */
   problems(): readonly string[];
   stop(): Promise<void>;
@@ -61,17 +68,30 @@ export async function startBgpLab(options: {
     await network.destroy();
     throw err;
   }
+  const isFullyRouted = (): boolean => {
+    const up = calicoNode.nodes();
+    return up.every((observer) => {
+      const have = judge.blocksOf(observer);
+      return up.every((owner) => owner === observer || have.has(calicoNode.blockOf(owner) ?? ""));
+    });
+  };
+  const allEstablished = async (): Promise<boolean> => {
+    const protocols = await calicoNode.protocols();
+    const running = new Set(calicoNode.nodes());
+    const addressOf = new Map(network.hosts().map((h) => [h.address, h.name]));
+    return [...protocols.values()].every((list) =>
+      list.every((p) => {
+        const peer = addressOf.get(neighborOf(p.name));
+        return p.bgpState === "Established" || peer === undefined || !running.has(peer);
+      }),
+    );
+  };
   return {
     network,
     judge,
     calicoNode,
-    isFullyRouted() {
-      const up = calicoNode.nodes();
-      return up.every((observer) => {
-        const have = judge.blocksOf(observer);
-        return up.every((owner) => owner === observer || have.has(calicoNode.blockOf(owner) ?? ""));
-      });
-    },
+    isFullyRouted,
+    allEstablished,
     async establishedPairs() {
       const protocols = await calicoNode.protocols();
       const addressOf = new Map(network.hosts().map((h) => [h.address, h.name]));
@@ -85,17 +105,6 @@ export async function startBgpLab(options: {
       }
       return pairs;
     },
-    async allEstablished() {
-      const protocols = await calicoNode.protocols();
-      const running = new Set(calicoNode.nodes());
-      const addressOf = new Map(network.hosts().map((h) => [h.address, h.name]));
-      return [...protocols.values()].every((list) =>
-        list.every((p) => {
-          const peer = addressOf.get(neighborOf(p.name));
-          return p.bgpState === "Established" || peer === undefined || !running.has(peer);
-        }),
-      );
-    },
     async maxPathsPerPrefix() {
       let max = 0;
       for (const node of calicoNode.nodes()) {
@@ -104,6 +113,13 @@ export async function startBgpLab(options: {
           if (block !== own && paths > max) max = paths;
       }
       return max;
+    },
+    async waitUntilQuiet(timeoutMs = 180_000) {
+      await waitFor(
+        async () =>
+          (await allEstablished()) && isFullyRouted() && judge.isQuiet() ? true : undefined,
+        { description: "BGP at rest in the lab", timeoutMs, intervalMs: 250 },
+      );
     },
     problems: () => [...calicoNode.problems(), ...judge.problems()],
     async stop() {

@@ -56,8 +56,14 @@ Options:
   --listen HOST:PORT          /metrics, /healthz, /readyz and the status page (GET /)
                               (default 127.0.0.1:9464; port 0 picks one)
   --no-status-page            do not serve the read-only status page
-  --session-check MODE        calico-node-status (default): wait until new BGP sessions are
-                              Established (CalicoNodeStatus); delay: wait --switchover-delay-seconds
+  --session-check MODE        calico-node-status (default): before a step that removes or restarts
+                              BGP sessions, confirm from CalicoNodeStatus that the sessions it keeps
+                              are Established (refuses to start where Calico does not serve it).
+                              delay: only wait --switchover-delay-seconds instead. It cannot see
+                              sessions: real ones take 2-62 s to establish when both ends dial
+                              (measured on BIRD), and a step applied before they are up drops
+                              routes. Use it only where CalicoNodeStatus is missing (Calico < 3.22),
+                              with a delay above your clusters' worst establishment time.
   --switchover-delay-seconds N  default 10
   --session-timeout-seconds N   default 120
   --qps N                     writes per second per cluster (default 20)
