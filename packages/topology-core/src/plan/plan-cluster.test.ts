@@ -111,7 +111,10 @@ describe("planCluster", () => {
         n === rr ? { ...n, ready: false, readyTransitionTime: since } : n,
       ),
     });
-    expect(run(down("2026-06-01T11:58:00Z"), policy({ min: 3, max: 3 })).plan.steps).toEqual([]);
+    const within = run(down("2026-06-01T11:58:00Z"), policy({ min: 3, max: 3 })).plan;
+    expect(within.steps).toEqual([]);
+    // NOW is 12:00; NotReady since 11:58 with the default 300 s grace: plan again at 12:03.
+    expect(within.summary.replanAt).toBe("2026-06-01T12:03:00.000Z");
     const later = run(down("2026-06-01T11:00:00Z"), policy({ min: 3, max: 3 }));
     expect(later.plan.decisions).toContainEqual(
       expect.objectContaining({ kind: "demote", node: rr.name, reason: "NotReadyPastGrace" }),

@@ -73,6 +73,11 @@ export interface PlanSummary {
    * countPathsPerPrefix); kept within the policy's maxPathsPerPrefix by designing fewer reflectors.
    */
   readonly pathsPerPrefix: number;
+  /**
+   * The plan changes by itself at this instant (ISO 8601) with nothing else changing: a NotReady
+   * reflector's grace period ends. A controller plans again then instead of at its next resync.
+   */
+  readonly replanAt?: string;
   readonly analysis: Analysis;
 }
 
@@ -151,6 +156,7 @@ function planDesign(snapshot: ClusterSnapshot, policy: Policy, design: TopologyD
     actions: stepPlan.steps.reduce((n, step) => n + step.actions.length, 0),
     converged: stepPlan.steps.length === 0,
     pathsPerPrefix: countPathsPerPrefix(stepPlan.finalView.graph, 100_000).max,
+    ...(selection.graceEndsAt === undefined ? {} : { replanAt: selection.graceEndsAt }),
     analysis,
   };
 

@@ -38,6 +38,11 @@ export interface ReflectorSelection {
    * then the oldest, then by name): the first `target − kept` were promoted.
    */
   readonly candidatesByZone: ReadonlyMap<string, readonly NodeInfo[]>;
+  /**
+   * When the first NotReady reflector held within its grace period stops being held (ISO 8601):
+   * the selection changes by itself then, so a controller must plan again at that instant.
+   */
+  readonly graceEndsAt?: string;
 }
 
 /** Whether the cluster shows `node` as a reflector (or a reflector being set up). */
@@ -73,6 +78,7 @@ export function selectReflectors(
   const eligibleByZone = new Map<string, NodeInfo[]>();
   const keepableByZone = new Map<string, NodeInfo[]>();
   let eligibleCount = 0;
+  let graceEndsAt: number | undefined;
 
   for (const node of nodes) {
     const zone = zoneOf(node, policy.zoneLabel);
@@ -94,6 +100,8 @@ export function selectReflectors(
       // Held during grace: it keeps its slot, so a short blip changes nothing (hysteresis).
       eligibleCount++;
       standing.set(node.name, { keep: true, graced: true });
+      const ends = Date.parse(node.readyTransitionTime ?? "") + policy.notReadyGraceSeconds * 1000;
+      if (graceEndsAt === undefined || ends < graceEndsAt) graceEndsAt = ends;
       pushTo(keepableByZone, zone, node);
       continue;
     }
@@ -202,6 +210,7 @@ export function selectReflectors(
     zoneTargets: targets,
     // Sorted in place by the last round above.
     candidatesByZone: eligibleByZone,
+    ...(graceEndsAt === undefined ? {} : { graceEndsAt: new Date(graceEndsAt).toISOString() }),
   };
 }
 
