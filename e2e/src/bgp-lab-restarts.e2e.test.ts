@@ -11,13 +11,7 @@ import { join } from "node:path";
 import { connectCluster, readClusterSnapshot } from "@rrfleet/kube";
 import { parsePolicy, type ClusterSnapshot, type Policy } from "@rrfleet/topology-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  describeGaps,
-  measureScenario,
-  startBgpLab,
-  type BgpLab,
-  type ScenarioResult,
-} from "./bgp-lab/index.js";
+import { expectCleanScenario, measureScenario, startBgpLab, type BgpLab } from "./bgp-lab/index.js";
 import {
   createNodeFactory,
   describeExit,
@@ -35,7 +29,6 @@ import {
 } from "./harness/index.js";
 
 const NODES = Number(process.env["BGP_LAB_NODES"] ?? 30);
-const OWN_BLOCK_BOUND_MS = 90_000;
 const THREE = {
   topology: "multi",
   min: 3,
@@ -64,26 +57,6 @@ async function startFreshLab(name: string): Promise<{ cluster: TestCluster; lab:
     await cluster.stop();
     throw err;
   }
-}
-
-function expectClean(result: ScenarioResult, lab: BgpLab): void {
-  expect(result.report.longestMs, `route gaps:\n${describeGaps(result.report)}`).toBe(0);
-  expect(result.report.longestOwnBlockMs).toBeLessThan(OWN_BLOCK_BOUND_MS);
-  expect(result.comparison, JSON.stringify(result.comparison)).toMatchObject({
-    onlyInModel: [],
-    onlyInLab: [],
-    modelMissingRoutes: 0,
-    labFullyRouted: true,
-  });
-  // ADD-PATH: BIRD holds the paths per prefix the model predicts — up to copies of a path a
-  // session flap left under a new path ID.
-  expect(result.comparison.labPathsPerPrefix).toBeGreaterThanOrEqual(
-    result.comparison.modelPathsPerPrefix,
-  );
-  expect(result.comparison.labPathsPerPrefix).toBeLessThanOrEqual(
-    2 * result.comparison.modelPathsPerPrefix,
-  );
-  expect(lab.problems()).toEqual([]);
 }
 
 const snapshotOf = (cluster: TestCluster): Promise<ClusterSnapshot> =>
@@ -145,7 +118,7 @@ describe("rrctl run restarted mid-rollout on real BGP", () => {
       },
       abortIf: () => (run === undefined ? undefined : describeExit(run)),
     });
-    expectClean(result, lab);
+    expectCleanScenario(result, lab);
   });
 
   it("loses no route when rrctl run is SIGKILLed in the middle of a plan and started again", async () => {
@@ -183,7 +156,7 @@ describe("rrctl run restarted mid-rollout on real BGP", () => {
       },
       abortIf: () => (run === undefined ? undefined : describeExit(run)),
     });
-    expectClean(result, lab);
+    expectCleanScenario(result, lab);
     expect(
       result.snapshot.nodes.filter((n) => n.routeReflectorClusterId !== undefined),
     ).toHaveLength(6);
@@ -260,6 +233,6 @@ describe("fleet mode: the leader SIGKILLed mid-plan on real BGP", () => {
           .map((s) => (s === leader ? undefined : describeExit(s)))
           .find((m) => m !== undefined),
     });
-    expectClean(result, lab);
+    expectCleanScenario(result, lab);
   });
 });

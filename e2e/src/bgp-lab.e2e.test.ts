@@ -19,7 +19,7 @@ import {
 } from "@rrfleet/topology-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  describeGaps,
+  expectCleanScenario,
   measureScenario,
   startBgpLab,
   type BgpLab,
@@ -46,8 +46,6 @@ const MULTI = {
 /** Two reflectors per zone sharing the zone's cluster ID: the switch really changes cluster IDs. */
 const ZONED = { ...MULTI, topology: "zoned", min: 6 } as const;
 const NODES = Number(process.env["BGP_LAB_NODES"] ?? 30);
-/** A reflector's own block while its own sessions restart: seconds, not minutes (NOTES: up to 62 s). */
-const OWN_BLOCK_BOUND_MS = 90_000;
 
 function policyOf(input: unknown): Policy {
   const result = parsePolicy(input);
@@ -79,25 +77,8 @@ describe("rrctl run on real BGP (BIRD in network namespaces)", () => {
   const abortIf = () => (run === undefined ? undefined : describeExit(run));
   const reflectors = (state: ClusterSnapshot): string[] =>
     state.nodes.filter((n) => n.routeReflectorClusterId !== undefined).map((n) => n.name);
-  /** Every scenario's verdict: no gap but own-block ones, those bounded, and the model agreeing at rest. */
   const expectClean = (result: ScenarioResult): void => {
-    expect(result.report.longestMs, `route gaps:\n${describeGaps(result.report)}`).toBe(0);
-    expect(result.report.longestOwnBlockMs).toBeLessThan(OWN_BLOCK_BOUND_MS);
-    expect(result.comparison, JSON.stringify(result.comparison)).toMatchObject({
-      onlyInModel: [],
-      onlyInLab: [],
-      modelMissingRoutes: 0,
-      labFullyRouted: true,
-    });
-    // ADD-PATH: BIRD holds the paths per prefix the model predicts — up to copies of a path a
-    // session flap left under a new path ID (seen: 12 where the model said 7).
-    expect(result.comparison.labPathsPerPrefix).toBeGreaterThanOrEqual(
-      result.comparison.modelPathsPerPrefix,
-    );
-    expect(result.comparison.labPathsPerPrefix).toBeLessThanOrEqual(
-      2 * result.comparison.modelPathsPerPrefix,
-    );
-    expect(lab.problems()).toEqual([]);
+    expectCleanScenario(result, lab);
   };
 
   beforeAll(async () => {

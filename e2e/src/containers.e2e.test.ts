@@ -583,13 +583,34 @@ describe.skipIf(unavailable !== undefined)(TITLE, () => {
       expect(series.metric["service_name"]).toBe("rrfleet-applier");
       expect(CLUSTERS.map((c) => c.name)).toContain(series.metric["rrfleet_cluster"]);
     }
-    const durations = await promQuery(
-      'count by (__name__) ({__name__=~"traces_span_metrics_duration.*_bucket", service_name="rrfleet-watcher"})',
+    // The watcher's spans reach Prometheus on their own export and scrape cycle: poll for them.
+    const durations = await waitFor(
+      async () => {
+        const result = await promQuery(
+          'count by (__name__) ({__name__=~"traces_span_metrics_duration.*_bucket", service_name="rrfleet-watcher"})',
+        );
+        return result.length > 0 ? result : undefined;
+      },
+      {
+        description: "span duration histograms of rrfleet-watcher in Prometheus",
+        timeoutMs: 90_000,
+        intervalMs: 2_000,
+      },
     );
     expect(durations.map((r) => r.metric["__name__"])).toEqual([
       "traces_span_metrics_duration_milliseconds_bucket",
     ]);
-    const collector = await promQuery('up{job="otel-collector"} == 1');
+    const collector = await waitFor(
+      async () => {
+        const result = await promQuery('up{job="otel-collector"} == 1');
+        return result.length > 0 ? result : undefined;
+      },
+      {
+        description: "Prometheus: the collector's target up",
+        timeoutMs: 60_000,
+        intervalMs: 2_000,
+      },
+    );
     expect(collector).toHaveLength(1);
   });
 });

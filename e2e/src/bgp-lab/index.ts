@@ -5,3 +5,4 @@ export * from "./measure-scenario.js";
 export * from "./render-bird-config.js";
 export * from "./route-judge.js";
 export * from "./start-bgp-lab.js";
+export * from "./expect-clean-scenario.js";

@@ -17,10 +17,11 @@
  * prefix, since calico-node's kernel protocol merges paths. On one machine, every lab node shares
  * the kernel's routing lock, so under load the two halves can be hundreds of milliseconds apart:
  * a lab artefact, since each real node has its own kernel. The judge therefore pairs the
- * kernel's events with what BIRD says it did (the kernel protocol's `debug { routes }` lines in
- * its log: `kernel1 < added|replaced|removed PREFIX`, and `kernel1: PREFIX: installing|updating|
- * deleting` from its scans), prefix by prefix in order: a deletion that is the first half of a
- * replacement is not a gap; a deletion BIRD made because it had no route left starts one. A
+ * kernel's events with what BIRD says it did (the kernel protocol's `debug { routes, packets }`
+ * lines in its log: `kernel1 < added|replaced|removed PREFIX`, and `kernel1: PREFIX: installing|
+ * updating|deleting` from its scans), prefix by prefix in order: a deletion that is the first half
+ * of a replacement (or of re-installing a route after `bird -R`, logged as an add) is not a gap;
+ * a deletion BIRD made because it had no route left starts one. A
  * kernel event BIRD's log does not explain within {@link UNEXPLAINED_AFTER_MS} is taken at face
  * value. The monitors run with real-time priority and write to files (never a pipe a busy test
  * process could stall), so their timestamps are when the kernel announced each change.
@@ -186,6 +187,16 @@ export function createRouteJudge(pool: string, dir: string): RouteJudge {
       const event = events[0];
       if (event === undefined) break;
       const op = ops[0]?.op;
+      // BIRD re-installing a route the kernel already has (after `bird -R`, once graceful
+      // restart is done) logs an add, and the kernel shows it as a delete and an add.
+      if (op === "add" && event.deleted && events[1]?.deleted === false) {
+        const added = events[1];
+        events.splice(0, 2);
+        ops.shift();
+        replacements.push(event.at);
+        apply(node, block, true, added.at);
+        continue;
+      }
       if (op === "replace" && event.deleted) {
         const added = events[1];
         if (added === undefined) {

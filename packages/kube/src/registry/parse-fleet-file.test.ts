@@ -99,7 +99,7 @@ describe("parseFleetFile", () => {
       clusters: ["- { name: a, kubeconfig: a.yaml, policy: { ratoi: 0.1 } }"],
       wantClusters: [],
       wantProblems: [
-        "clusters[0].policy.ratoi: unknown field (known fields: clusterIdBase, excludeNodeSelector, max, maxLoadFactor, meshFailsafeMaxNodes, min, notReadyGraceSeconds, preferNodeSelector, ratio, reflectorsPerNode, topology, zoneLabel)",
+        "clusters[0].policy.ratoi: unknown field (known fields: clusterIdBase, excludeNodeSelector, max, maxLoadFactor, maxPathsPerPrefix, meshFailsafeMaxNodes, min, notReadyGraceSeconds, preferNodeSelector, ratio, reflectorsPerNode, topology, zoneLabel)",
       ],
     },
     {
