@@ -63,6 +63,15 @@ export function createBirdDaemon(options: {
   const birdc = async (...command: string[]): Promise<string> =>
     (await runCommand("birdc", ["-s", socket, ...command])).stdout;
 
+  // configure, start and kill run one at a time: the lab's reconcile loop and a test restarting
+  // calico-node both write the configuration file, and two writes would race on the temporary file.
+  let last: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(operation: () => Promise<T>): Promise<T> => {
+    const result = last.then(operation, operation);
+    last = result.catch(() => undefined);
+    return result;
+  };
+
   const write = async (config: string): Promise<void> => {
     const temporary = `${configFile}.new`;
     await writeFile(temporary, config);
@@ -77,14 +86,15 @@ export function createBirdDaemon(options: {
     logFile,
     running: () => daemon !== undefined && daemon.exit === undefined,
     config: () => text,
-    async configure(config) {
-      await write(config);
-      if (daemon === undefined || daemon.exit !== undefined) return;
-      const reply = await birdc("configure");
-      if (!/Reconfigur/.test(reply)) {
-        throw new Error(`birdc configure on ${options.node}: ${reply.trim()}`);
-      }
-    },
+    configure: (config) =>
+      exclusive(async () => {
+        await write(config);
+        if (daemon === undefined || daemon.exit !== undefined) return;
+        const reply = await birdc("configure");
+        if (!/Reconfigur/.test(reply)) {
+          throw new Error(`birdc configure on ${options.node}: ${reply.trim()}`);
+        }
+      }),
     async routesPerPrefix() {
       const counts = new Map<string, number>();
       let current = "";
@@ -111,65 +121,67 @@ export function createBirdDaemon(options: {
       }
       return states;
     },
-    async start() {
-      if (daemon !== undefined && daemon.exit === undefined) return;
-      await write(text);
-      // No exit hook per daemon: the lab network kills everything in its namespaces on exit.
-      const fd = openSync(logFile, "a");
-      // Above normal priority: on a loaded test machine BIRD could otherwise be descheduled between
-      // the two halves of a kernel route replacement (delete, then add), which the route judge
-      // would rightly see as a gap that no cluster change caused.
-      const child = spawn(
-        "nice",
-        [
-          "-n",
-          "-10",
-          "ip",
-          "netns",
-          "exec",
-          options.namespace,
-          "bird",
-          "-f",
-          "-R",
-          "-c",
-          configFile,
-          "-s",
-          socket,
-        ],
-        { stdio: ["ignore", fd, fd] },
-      );
-      closeSync(fd);
-      await new Promise<void>((resolve, reject) => {
-        child.once("spawn", resolve);
-        child.once("error", reject);
-      });
-      const started = {
-        pid: child.pid ?? 0,
-        exit: undefined as string | undefined,
-        exited: new Promise<void>((resolve) => {
-          child.once("exit", (code, signal) => {
-            started.exit = `BIRD on ${options.node} exited (${String(code ?? signal)})`;
-            resolve();
-          });
-        }),
-      };
-      daemon = started;
-      await waitFor(
-        async () => ((await birdc("show", "status")).includes("Daemon is up") ? true : undefined),
-        {
-          description: `BIRD on ${options.node} answering on its socket`,
-          timeoutMs: 20_000,
-          intervalMs: 50,
-          abortIf: () => started.exit,
-        },
-      );
-    },
-    async kill() {
-      const current = daemon;
-      if (current === undefined) return;
-      daemon = undefined;
-      if (current.exit === undefined) process.kill(current.pid, "SIGKILL");
-      await current.exited;
-    },
+    start: () =>
+      exclusive(async () => {
+        if (daemon !== undefined && daemon.exit === undefined) return;
+        await write(text);
+        // No exit hook per daemon: the lab network kills everything in its namespaces on exit.
+        const fd = openSync(logFile, "a");
+        // Above normal priority: on a loaded test machine BIRD could otherwise be descheduled between
+        // the two halves of a kernel route replacement (delete, then add), which the route judge
+        // would rightly see as a gap that no cluster change caused.
+        const child = spawn(
+          "nice",
+          [
+            "-n",
+            "-10",
+            "ip",
+            "netns",
+            "exec",
+            options.namespace,
+            "bird",
+            "-f",
+            "-R",
+            "-c",
+            configFile,
+            "-s",
+            socket,
+          ],
+          { stdio: ["ignore", fd, fd] },
+        );
+        closeSync(fd);
+        await new Promise<void>((resolve, reject) => {
+          child.once("spawn", resolve);
+          child.once("error", reject);
+        });
+        const started = {
+          pid: child.pid ?? 0,
+          exit: undefined as string | undefined,
+          exited: new Promise<void>((resolve) => {
+            child.once("exit", (code, signal) => {
+              started.exit = `BIRD on ${options.node} exited (${String(code ?? signal)})`;
+              resolve();
+            });
+          }),
+        };
+        daemon = started;
+        await waitFor(
+          async () => ((await birdc("show", "status")).includes("Daemon is up") ? true : undefined),
+          {
+            description: `BIRD on ${options.node} answering on its socket`,
+            timeoutMs: 20_000,
+            intervalMs: 50,
+            abortIf: () => started.exit,
+          },
+        );
+      }),
+    kill: () =>
+      exclusive(async () => {
+        const current = daemon;
+        if (current === undefined) return;
+        daemon = undefined;
+        if (current.exit === undefined) process.kill(current.pid, "SIGKILL");
+        await current.exited;
+      }),
   };
 }
