@@ -2,7 +2,8 @@ import type { Clock, LeaderLease } from "@rrfleet/fleet-state";
 import type { LeaseTiming } from "@rrfleet/topology-core";
 import type { FleetApplierMetrics } from "./fleet-metrics.js";
 import { campaignForLeadership } from "./leader-election.js";
-import { runFleetLeader, type FleetLeaderDeps } from "./run-fleet-leader.js";
+import type { FleetLeaderDeps } from "./fleet-leader-deps.js";
+import { runFleetLeader } from "./run-fleet-leader.js";
 
 /** Dependencies of {@link runApplierService}. */
 export interface ApplierServiceDeps extends FleetLeaderDeps {

@@ -13,7 +13,8 @@ import {
 } from "../testing/fake-fleet.js";
 import { campaignForLeadership, type Leadership } from "./leader-election.js";
 import { runApplierService } from "./run-applier-service.js";
-import { highestEpochIn, runFleetLeader } from "./run-fleet-leader.js";
+import { highestEpochIn } from "./highest-epoch-in.js";
+import { runFleetLeader } from "./run-fleet-leader.js";
 
 const timing = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 200 };
 

@@ -5,7 +5,7 @@ import {
   checkSessionStatusSupport,
   detectCalicoApi,
 } from "@rrfleet/kube";
-import type { ClusterIo, LeaderCluster } from "../fleet/run-fleet-leader.js";
+import type { ClusterIo, LeaderCluster } from "../fleet/fleet-leader-deps.js";
 
 /** How the leader checks BGP sessions after a step (see `rrctl run --session-check`). */
 export interface SessionCheckSettings {

@@ -10,7 +10,7 @@ import {
 import { makeCluster, makeNodes } from "@rrfleet/topology-core/testing";
 import { Registry } from "prom-client";
 import { createFleetApplierMetrics } from "../fleet/fleet-metrics.js";
-import type { FleetLeaderDeps } from "../fleet/run-fleet-leader.js";
+import type { FleetLeaderDeps } from "../fleet/fleet-leader-deps.js";
 import { createApplierMetrics } from "../metrics.js";
 import { createFakeCluster, type FakeCluster } from "./fake-cluster.js";
 
