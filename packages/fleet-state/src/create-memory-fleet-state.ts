@@ -319,6 +319,7 @@ export function createMemoryFleetState(options: MemoryFleetStateOptions = {}): F
         epoch: lease.epoch,
         holder: lease.holder,
         expiresAt: lease.expiresAt,
+        ttlMs: Math.max(0, lease.expiresAt - now),
       };
     },
 

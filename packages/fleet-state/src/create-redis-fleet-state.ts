@@ -297,7 +297,8 @@ export function createRedisFleetState(
       }
       seenEpoch = Math.max(seenEpoch, epoch);
       // A lease key without expiry (someone wrote it by hand) reports -1: treat it as expiring now.
-      return { held: holder === candidateId, epoch, holder, expiresAt: sentAt + Math.max(0, pttl) };
+      const ttl = Math.max(0, pttl);
+      return { held: holder === candidateId, epoch, holder, expiresAt: sentAt + ttl, ttlMs: ttl };
     },
 
     async release(candidateId, epoch) {

@@ -11,6 +11,12 @@ export interface LeaseState {
    * request was sent plus the TTL the store reported, so never later than the store's expiry.
    */
   readonly expiresAt: number;
+  /**
+   * What was left of the lease when the store answered, in milliseconds (Redis PTTL). Added to
+   * the caller's monotonic time of sending, it bounds how long the holder may act without
+   * trusting the wall clock.
+   */
+  readonly ttlMs: number;
 }
 
 /** Options of {@link LeaderLease.acquireOrRenew}. */

@@ -4,7 +4,7 @@ import type { FleetStatusReport, StatusSource } from "./status-command.js";
 import { runFakeCli } from "./testing/fake-io.js";
 
 const NOW = Date.parse("2026-11-28T00:00:00Z");
-const clock: Clock = { now: () => NOW, sleep: () => Promise.resolve() };
+const clock: Clock = { now: () => NOW, monotonicNow: () => 0, sleep: () => Promise.resolve() };
 
 /** A fleet state as a running fleet leaves it: a leader, two watchers, three clusters. */
 async function makeFleet(): Promise<FleetState> {

@@ -78,12 +78,43 @@ describe("campaignForLeadership", () => {
     await expect(leadership.ended).resolves.toBe("RenewDeadlineExceeded");
   });
 
+  it("measures its acting window on a monotonic clock: a wall clock stepped back does not extend it", async () => {
+    const clock = createManualClock();
+    const state = createMemoryFleetState({ clock });
+    let reachable = true;
+    const flaky: LeaderLease = {
+      acquireOrRenew: (...args) =>
+        reachable ? state.acquireOrRenew(...args) : Promise.reject(new Error("connection refused")),
+      release: (...args) => state.release(...args),
+    };
+    const leadership = await campaignForLeadership(
+      options(flaky, clock, "a"),
+      new AbortController().signal,
+    );
+
+    reachable = false;
+    await clock.advance(5_000);
+    await settle();
+    // NTP (or a person) sets the wall clock back a minute while renewals fail.
+    clock.stepWallClock(-60_000);
+    await clock.advance(5_000);
+    await settle();
+
+    // 10 s have passed since the last renewal was sent: the renew deadline, whatever the wall says.
+    expect(() => {
+      leadership.assertCurrent();
+    }).toThrow(/RenewDeadlineExceeded/);
+    expect(leadership.signal.aborted).toBe(true);
+  });
+
   it("refuses to act the moment a paused process wakes past its deadline, before any renewal runs", async () => {
     const manual = createManualClock();
     let paused = 0;
     // The wall clock moves on while no timer of the process fires (SIGSTOP, then SIGCONT).
     const clock: Clock = {
       now: () => manual.now() + paused,
+      // A stopped process's monotonic clock runs on too (CLOCK_MONOTONIC counts while stopped).
+      monotonicNow: () => manual.monotonicNow() + paused,
       sleep: (ms, signal) => manual.sleep(ms, signal),
     };
     const state = createMemoryFleetState({ clock });

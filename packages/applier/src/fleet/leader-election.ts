@@ -5,8 +5,10 @@
  *   standby ──acquired──▶ leader ──renew fails past RenewDeadline, or another holder──▶ lost
  *
  * A candidate tries every RetryPeriod (jittered up to 1.2×). The leader renews every RetryPeriod;
- * it may act only while `assertCurrent` passes: before both the lease's expiry as the store
- * reported it and RenewDeadline after its last successful renewal was sent. Once lost, it never
+ * it may act only while `assertCurrent` passes: before both the lease's TTL as the store
+ * reported it and RenewDeadline, each counted from when its last successful renewal was SENT,
+ * on the monotonic clock (`clock.monotonicNow`): a wall clock stepped back (NTP, an operator)
+ * must not lengthen the window, nor one stepped forward shorten it. Once lost, it never
  * becomes leader again in this process: the service exits and its orchestrator starts a fresh
  * standby (whose full resync on takeover is the one recovery path).
  */
@@ -78,7 +80,7 @@ export async function campaignForLeadership(
 
   for (;;) {
     signal.throwIfAborted();
-    const sentAt = clock.now();
+    const sentAt = clock.monotonicNow();
     try {
       const state = await lease.acquireOrRenew(
         candidateId,
@@ -92,7 +94,7 @@ export async function campaignForLeadership(
           options,
           state.epoch,
           sentAt,
-          Math.min(state.expiresAt, sentAt + timing.renewDeadlineMs),
+          sentAt + Math.min(state.ttlMs, timing.renewDeadlineMs),
           observe,
           retryDelay,
         );
@@ -114,9 +116,17 @@ function lead(
 ): Leadership {
   const { lease, candidateId, timing, clock, logger } = options;
   const controller = new AbortController();
-  /** The end of the acting window: min(lease expiry reported, last renewal sent + RenewDeadline). */
+  /**
+   * The end of the acting window, monotonic ms: last renewal sent + min(TTL reported,
+   * RenewDeadline). Measured from the sending, not the answer: the store started the TTL at
+   * some instant after we sent, so this end is never later than the store's own expiry.
+   */
   let actUntil = firstDeadline;
   let lastRenewSentAt = acquiredAt;
+  /** For logs: monotonic times mean nothing outside this process, durations do. */
+  const sinceLastRenewal = (): { msSinceLastRenewalSent: number } => ({
+    msSinceLastRenewalSent: Math.round(clock.monotonicNow() - lastRenewSentAt),
+  });
   let lossReason: LeadershipLossReason | undefined;
   let resolveEnded: (reason: LeadershipLossReason) => void = () => undefined;
   const ended = new Promise<LeadershipLossReason>((resolve) => {
@@ -144,18 +154,18 @@ function lead(
     while (!isOver()) {
       try {
         await clock.sleep(
-          Math.min(retryDelay(), Math.max(0, actUntil - clock.now())),
+          Math.min(retryDelay(), Math.max(0, actUntil - clock.monotonicNow())),
           controller.signal,
         );
       } catch {
         return;
       }
       if (isOver()) return;
-      if (clock.now() >= actUntil) {
-        lose("RenewDeadlineExceeded", { lastRenewSentAt });
+      if (clock.monotonicNow() >= actUntil) {
+        lose("RenewDeadlineExceeded", sinceLastRenewal());
         return;
       }
-      const sentAt = clock.now();
+      const sentAt = clock.monotonicNow();
       try {
         const state = await lease.acquireOrRenew(candidateId, timing.leaseDurationMs);
         observe(state.holder, state.epoch);
@@ -164,10 +174,10 @@ function lead(
           return;
         }
         lastRenewSentAt = sentAt;
-        actUntil = Math.min(state.expiresAt, sentAt + timing.renewDeadlineMs);
+        actUntil = sentAt + Math.min(state.ttlMs, timing.renewDeadlineMs);
       } catch (err: unknown) {
         logger.warn(
-          { err: errorMessage(err), actUntil },
+          { err: errorMessage(err), actForMs: Math.max(0, actUntil - clock.monotonicNow()) },
           "could not renew the leader lease; acting until the renew deadline",
         );
       }
@@ -181,8 +191,8 @@ function lead(
     signal: controller.signal,
     ended,
     assertCurrent: () => {
-      if (lossReason !== undefined || clock.now() >= actUntil) {
-        if (lossReason === undefined) lose("RenewDeadlineExceeded", { lastRenewSentAt });
+      if (lossReason !== undefined || clock.monotonicNow() >= actUntil) {
+        if (lossReason === undefined) lose("RenewDeadlineExceeded", sinceLastRenewal());
         throw new KubeError(
           "Fenced",
           `leadership at epoch ${epoch} is over (${lossReason ?? "RenewDeadlineExceeded"}); not writing`,

@@ -12,6 +12,7 @@ export function createFakeClock(start = Date.parse("2026-06-01T12:00:00Z")): Fak
   let slept = 0;
   return {
     now: () => now,
+    monotonicNow: () => now - start,
     slept: () => slept,
     sleep: (ms, signal) =>
       new Promise<void>((resolve, reject) => {

@@ -2,16 +2,24 @@ import type { Clock } from "../clock.js";
 
 /** A {@link Clock} that moves only when told; sleeps finish when it passes their end. */
 export interface ManualClock extends Clock {
-  /** Moves time forward by `ms` and finishes the sleeps that end by then, in order. */
+  /** Moves time forward by `ms` (wall and monotonic) and finishes the sleeps that end by then, in order. */
   advance(ms: number): Promise<void>;
+  /**
+   * Steps the wall clock alone by `ms` (negative: back), as NTP or an operator setting the
+   * time does; monotonic time and sleeps are not affected.
+   */
+  stepWallClock(ms: number): void;
 }
 
 /** Starts at `start` (epoch ms). */
 export function createManualClock(start = Date.parse("2026-06-01T12:00:00Z")): ManualClock {
-  let now = start;
+  /** Monotonic milliseconds since the clock was made. */
+  let elapsed = 0;
+  let wallOffset = start;
   const sleepers = new Set<{ readonly until: number; readonly wake: () => void }>();
   return {
-    now: () => now,
+    now: () => wallOffset + elapsed,
+    monotonicNow: () => elapsed,
     sleep: (ms, signal) =>
       new Promise<void>((resolve, reject) => {
         if (signal?.aborted === true) {
@@ -19,7 +27,7 @@ export function createManualClock(start = Date.parse("2026-06-01T12:00:00Z")): M
           return;
         }
         const sleeper = {
-          until: now + ms,
+          until: elapsed + ms,
           wake: () => {
             signal?.removeEventListener("abort", onAbort);
             resolve();
@@ -32,9 +40,12 @@ export function createManualClock(start = Date.parse("2026-06-01T12:00:00Z")): M
         signal?.addEventListener("abort", onAbort, { once: true });
         sleepers.add(sleeper);
       }),
+    stepWallClock(ms) {
+      wallOffset += ms;
+    },
     async advance(ms) {
-      now += ms;
-      const due = [...sleepers].filter((s) => s.until <= now).sort((a, b) => a.until - b.until);
+      elapsed += ms;
+      const due = [...sleepers].filter((s) => s.until <= elapsed).sort((a, b) => a.until - b.until);
       for (const sleeper of due) {
         sleepers.delete(sleeper);
         sleeper.wake();

@@ -325,6 +325,8 @@ export function describeFleetStateContract(name: string, factory: FleetStateCont
         expect(other).toMatchObject({ held: false, holder: "a", epoch: acquired.epoch });
         expect(acquired.expiresAt).toBeGreaterThan(h.now());
         expect(acquired.expiresAt).toBeLessThanOrEqual(h.now() + LONG_TTL_MS);
+        expect(acquired.ttlMs).toBeGreaterThan(0);
+        expect(acquired.ttlMs).toBeLessThanOrEqual(LONG_TTL_MS);
       });
 
       it("raises the epoch by one on every change of holder, also after the lease key expired", async () => {
