@@ -1,4 +1,8 @@
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "@rrfleet/topology-core";
+import {
+  FENCING_EPOCH_ANNOTATION,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+} from "@rrfleet/topology-core";
 import { describe, expect, it } from "vitest";
 import {
   CALICO_IPV4_ADDRESS_ANNOTATION,
@@ -448,6 +452,110 @@ describe("createCalicoNodeStatusCheck", () => {
       "create caliconodestatuses/rrfleet-sessions-rr",
       "delete caliconodestatuses/rrfleet-sessions-rr",
     ]);
+  });
+});
+
+describe("createCalicoNodeStatusCheck: fencing (fleet mode)", () => {
+  const fencing = (epoch: number, current: () => boolean = () => true) => ({
+    epoch,
+    assertCurrent: () => {
+      if (!current()) throw new KubeError("Fenced", "the lease is over");
+    },
+  });
+
+  it("stamps the leader's epoch on the status objects it creates", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2" });
+    const annotations: unknown[] = [];
+    const { check } = makeCheck(server, {
+      timeoutMs: 1_000,
+      fencing: fencing(7),
+      onTick: () => {
+        annotations.push(server.read(STATUSES, "rrfleet-sessions-rr")?.metadata.annotations);
+      },
+    });
+
+    await check.waitForSessions([pair("rr", "c1")]);
+
+    expect(annotations[0]).toMatchObject({ [FENCING_EPOCH_ANNOTATION]: "7" });
+  });
+
+  it("creates and deletes nothing once the lease is over", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2" });
+    const { check } = makeCheck(server, { fencing: fencing(7, () => false) });
+
+    const err = await check.waitForSessions([pair("rr", "c1")]).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: "Fenced" });
+    expect(
+      server.log().filter((line) => !line.startsWith("get ") && !line.startsWith("list ")),
+    ).toEqual([]);
+  });
+
+  it("stops asking for writes when the lease ends mid-check: its own objects are left for the next check to replace", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2" });
+    let current = true;
+    const { check } = makeCheck(server, {
+      timeoutMs: 3_000,
+      fencing: fencing(7, () => current),
+      onTick: () => {
+        current = false;
+      },
+    });
+
+    const err = await check.waitForSessions([pair("rr", "c1")]).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: "Fenced" });
+    expect(server.log().filter((line) => line.startsWith("delete "))).toEqual([]);
+    expect(server.names(STATUSES)).toEqual(["rrfleet-sessions-rr"]);
+  });
+
+  it("refuses to replace a leftover status object a newer leader created, deleting nothing", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2" });
+    const newer = server.put(STATUSES, {
+      metadata: {
+        name: "rrfleet-sessions-rr",
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+        annotations: { [FENCING_EPOCH_ANNOTATION]: "9" },
+      },
+      spec: { node: "rr", classes: ["BGP"], updatePeriodSeconds: 2 },
+    });
+    const { check } = makeCheck(server, { fencing: fencing(7) });
+
+    const err = await check.waitForSessions([pair("rr", "c1")]).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: "Fenced" });
+    expect(server.log().filter((line) => line.startsWith("delete "))).toEqual([]);
+    expect(server.read(STATUSES, "rrfleet-sessions-rr")).toEqual(newer);
+  });
+
+  it("replaces a leftover status object of an older leader", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { rr: "10.1.0.1", c1: "10.1.0.2" });
+    server.put(STATUSES, {
+      metadata: {
+        name: "rrfleet-sessions-rr",
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+        annotations: { [FENCING_EPOCH_ANNOTATION]: "6" },
+      },
+      spec: { node: "rr", classes: ["BGP"], updatePeriodSeconds: 2 },
+    });
+    const { check } = makeCheck(server, { timeoutMs: 1_000, fencing: fencing(7) });
+
+    await check.waitForSessions([pair("rr", "c1")]);
+
+    expect(
+      server.log().filter((line) => line.startsWith("delete ") || line.startsWith("create ")),
+    ).toEqual([
+      "create caliconodestatuses/rrfleet-sessions-rr",
+      "delete caliconodestatuses/rrfleet-sessions-rr",
+      "create caliconodestatuses/rrfleet-sessions-rr",
+      "delete caliconodestatuses/rrfleet-sessions-rr",
+    ]);
+    expect(server.names(STATUSES)).toEqual([]);
   });
 });
 

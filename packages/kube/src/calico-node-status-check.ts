@@ -2,14 +2,23 @@
  * Confirms new BGP sessions the way Calico reports them: one `CalicoNodeStatus` per watched node
  * (calico-node on that node fills `status.bgp.peersV4` every `updatePeriodSeconds`), polled until
  * every pair's peer address shows `Established`, then deleted again, also on errors and aborts.
+ *
+ * In fleet mode these are writes of the leader like any other, fenced the same way
+ * (`WriteFencing`): each create and delete asks `assertCurrent` first, each object carries the
+ * leader's epoch, and a leftover object stamped by a newer leader is never deleted (its check
+ * is running). A leader whose lease ends mid-check leaves its objects behind; the next check of
+ * the next leader replaces them (they carry an older epoch).
  */
 import { createHash } from "node:crypto";
 import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import {
+  FENCING_EPOCH_ANNOTATION,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   isOwnedByRrfleet,
+  isWriteFenced,
   parseIpv4,
+  readFencingEpoch,
 } from "@rrfleet/topology-core";
 import { createRequestOptions } from "./create-request-options.js";
 import type { CalicoApi } from "./detect-calico-api.js";
@@ -23,6 +32,7 @@ import {
 } from "./session-check.js";
 import { sleepWithSignal } from "./sleep-with-signal.js";
 import { isRecord } from "./is-record.js";
+import type { WriteFencing } from "./write-cluster.js";
 
 /** The client calls the check makes (a {@link ClusterConnection} has them all). */
 export interface CalicoNodeStatusCheckClients {
@@ -64,6 +74,8 @@ export interface CalicoNodeStatusCheckOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** A monotonic clock in milliseconds; default `performance.now`. */
   readonly now?: () => number;
+  /** Fleet mode: fence every create and delete with the leader's lease (see the module comment). */
+  readonly fencing?: WriteFencing;
 }
 
 /** Calico's (KDD) Node annotation holding the node's BGP IPv4 address and prefix length. */
@@ -120,6 +132,7 @@ export function createCalicoNodeStatusCheck(
   const now = options.now ?? (() => performance.now());
   const path = { group: calico.group, version: calico.version, plural: PLURAL };
   const resource = `${PLURAL}.${calico.group}`;
+  const fencing = options.fencing;
 
   const send = async <T>(
     call: () => Promise<T>,
@@ -194,10 +207,17 @@ export function createCalicoNodeStatusCheck(
     const body = {
       apiVersion: calico.apiVersion,
       kind: "CalicoNodeStatus",
-      metadata: { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+      metadata: {
+        name,
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+        ...(fencing === undefined
+          ? {}
+          : { annotations: { [FENCING_EPOCH_ANNOTATION]: String(fencing.epoch) } }),
+      },
       spec: { node, classes: ["BGP"], updatePeriodSeconds },
     };
     const create = async (): Promise<void> => {
+      fencing?.assertCurrent();
       try {
         const object: unknown = await send(
           () =>
@@ -232,12 +252,23 @@ export function createCalicoNodeStatusCheck(
           { cause: err },
         );
       }
+      const { fencingEpoch } = readFencingEpoch(readAnnotations(existing));
+      if (fencing !== undefined && fencingEpoch !== undefined) {
+        if (isWriteFenced(fencing.epoch, fencingEpoch)) {
+          throw new KubeError(
+            "Fenced",
+            `${resource} "${name}" was created by fleet leader epoch ${fencingEpoch}, newer than this leader's ${fencing.epoch}: not replaced`,
+            { cause: err },
+          );
+        }
+      }
       await deleteStatus(name, readUid(existing));
       await create();
     }
   };
 
   const deleteStatus = async (name: string, uid: string | undefined): Promise<void> => {
+    fencing?.assertCurrent();
     try {
       await send(
         () =>
@@ -358,10 +389,16 @@ export function createCalicoNodeStatusCheck(
       const cleanup = await Promise.allSettled(
         [...created].map(([name, uid]) => deleteStatus(name, uid)),
       );
-      // deleteStatus throws only KubeErrors (send maps everything).
+      // deleteStatus throws only KubeErrors (send maps everything, assertCurrent throws Fenced).
       const cleanupErrors = cleanup.flatMap((r) =>
         r.status === "rejected" ? [r.reason as KubeError] : [],
       );
+      // The lease ended: what is left is the next leader's to replace, and the caller must see
+      // Fenced (it steps down on that code), not an aggregate that hides it.
+      const fenced = [outcome.ok ? undefined : outcome.error, ...cleanupErrors].find(
+        (err): err is KubeError => err instanceof KubeError && err.code === "Fenced",
+      );
+      if (fenced !== undefined) throw fenced;
       if (!outcome.ok) {
         if (cleanupErrors.length === 0) throw outcome.error;
         throw new AggregateError(
@@ -512,6 +549,11 @@ function readName(object: unknown): string | undefined {
 function readUid(object: unknown): string | undefined {
   const uid = readMetadata(object)["uid"];
   return typeof uid === "string" && uid !== "" ? uid : undefined;
+}
+
+function readAnnotations(object: unknown): Readonly<Record<string, string>> {
+  const annotations = readMetadata(object)["annotations"];
+  return isRecord(annotations) ? (annotations as Record<string, string>) : {};
 }
 
 function readLabels(object: unknown): Readonly<Record<string, string>> {

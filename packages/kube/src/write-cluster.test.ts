@@ -1063,6 +1063,78 @@ describe("createClusterWriter: fencing (fleet mode)", () => {
     expect(server.read("nodes", "n1")?.metadata.labels?.["rrfleet.io/reflector"]).toBeUndefined();
   });
 
+  it("refuses, sending nothing, a delete of a peer the plan saw written by a newer leader", async () => {
+    const server = makeFakeApiServer();
+    const peer = {
+      ...storePeer(server, makeOwnedPeer("rrfleet-reflector-1", {})),
+      fencingEpoch: 8,
+    };
+    const { writer } = makeWriter(server, fenced(7));
+
+    const err = await catchError(
+      writer.apply(
+        { verb: "delete", kind: "BGPPeer", name: "rrfleet-reflector-1" },
+        { kind: "BGPPeer", object: peer },
+      ),
+    );
+
+    expect(err).toMatchObject({ code: "Fenced" });
+    expect(server.log()).toEqual([]);
+    expect(server.names("bgppeers")).toEqual(["rrfleet-reflector-1"]);
+  });
+
+  it("stops a delete after a 409 when the re-read peer shows a newer leader's write", async () => {
+    const server = makeFakeApiServer();
+    const peer = storePeer(server, makeOwnedPeer("rrfleet-reflector-1", {}));
+    server.interfere({
+      before: () => {
+        const current = server.read("bgppeers", "rrfleet-reflector-1");
+        if (current === undefined) throw new Error("the peer vanished");
+        server.put("bgppeers", {
+          ...current,
+          metadata: {
+            ...current.metadata,
+            annotations: { ...current.metadata.annotations, [FENCING_EPOCH_ANNOTATION]: "9" },
+          },
+        });
+      },
+    });
+    const { writer } = makeWriter(server, fenced(7));
+
+    const err = await catchError(
+      writer.apply(
+        { verb: "delete", kind: "BGPPeer", name: "rrfleet-reflector-1" },
+        { kind: "BGPPeer", object: peer },
+      ),
+    );
+
+    expect(err).toMatchObject({ code: "Fenced" });
+    expect(server.log()).toEqual([
+      "delete bgppeers/rrfleet-reflector-1",
+      "get bgppeers/rrfleet-reflector-1",
+    ]);
+    expect(server.names("bgppeers")).toEqual(["rrfleet-reflector-1"]);
+  });
+
+  it("sends no delete once the lease is over", async () => {
+    const server = makeFakeApiServer();
+    const peer = storePeer(server, makeOwnedPeer("rrfleet-reflector-1", {}));
+    const { writer } = makeWriter(
+      server,
+      fenced(7, () => false),
+    );
+
+    const err = await catchError(
+      writer.apply(
+        { verb: "delete", kind: "BGPPeer", name: "rrfleet-reflector-1" },
+        { kind: "BGPPeer", object: peer },
+      ),
+    );
+
+    expect(err).toMatchObject({ code: "Fenced" });
+    expect(server.log()).toEqual([]);
+  });
+
   it("asks whether the lease is still current before every request, and sends nothing once it is not", async () => {
     const server = makeFakeApiServer();
     const n1 = storeNode(server, makeNode("n1").build());

@@ -186,12 +186,13 @@ function openManagedCluster(
   if (managed === undefined) throw new Error(`unknown cluster ${cluster.name}`);
   return {
     writer: (fencing) => createClusterWriter(managed.connection, managed.calico, { fencing }),
-    sessions:
+    sessions: (fencing) =>
       options.sessionCheck === "delay"
         ? createDelaySessionCheck({ delayMs: options.switchoverDelayMs })
         : createCalicoNodeStatusCheck(managed.connection, managed.calico, {
             timeoutMs: options.sessionTimeoutMs,
             fallbackDelayMs: options.switchoverDelayMs,
+            fencing,
           }),
   };
 }

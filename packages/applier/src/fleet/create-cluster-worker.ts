@@ -169,7 +169,7 @@ export function createClusterWorker(
         {
           view,
           writer: tracedWriter,
-          sessions: clusterIo.sessions,
+          sessions: clusterIo.sessions(fencing),
           bucket,
           policy: cluster.policy,
           clock,

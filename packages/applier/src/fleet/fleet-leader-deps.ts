@@ -26,7 +26,11 @@ export interface LeaderCluster {
 export interface ClusterIo {
   /** A writer whose every write is fenced by `fencing`. */
   writer(fencing: WriteFencing): ActionWriter;
-  readonly sessions: SessionWaiter;
+  /**
+   * The session check, fenced by `fencing` too: it writes (CalicoNodeStatus objects it creates
+   * and deletes), and every write of a leader is fenced the same way.
+   */
+  sessions(fencing: WriteFencing): SessionWaiter;
 }
 
 /** Tuning of the leader's work. */

@@ -58,6 +58,8 @@ describe("runFleetLeader", () => {
       expect(member.fake.state().bgpConfiguration.nodeToNodeMeshEnabled).toBe(false);
       expect(member.writes.length).toBeGreaterThan(0);
       expect(new Set(member.writes.map((w) => w.epoch))).toEqual(new Set([leadership.epoch]));
+      // The session check writes too (CalicoNodeStatus objects): fenced by the same lease.
+      expect(new Set(member.sessionEpochs)).toEqual(new Set([leadership.epoch]));
       // No write lost a route between nodes that had one.
       const lost = member.fake.history
         .slice(1)

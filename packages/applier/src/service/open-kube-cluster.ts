@@ -29,15 +29,15 @@ export async function openKubeCluster(
   // Without CalicoNodeStatus every wait for sessions would fail: refuse the cluster up front.
   if (settings.sessionCheck === "calico-node-status")
     await checkSessionStatusSupport(connection, calico);
-  const sessions =
-    settings.sessionCheck === "delay"
-      ? createDelaySessionCheck({ delayMs: settings.switchoverDelayMs })
-      : createCalicoNodeStatusCheck(connection, calico, {
-          timeoutMs: settings.sessionTimeoutMs,
-          fallbackDelayMs: settings.switchoverDelayMs,
-        });
   return {
     writer: (fencing) => createClusterWriter(connection, calico, { fencing }),
-    sessions,
+    sessions: (fencing) =>
+      settings.sessionCheck === "delay"
+        ? createDelaySessionCheck({ delayMs: settings.switchoverDelayMs })
+        : createCalicoNodeStatusCheck(connection, calico, {
+            timeoutMs: settings.sessionTimeoutMs,
+            fallbackDelayMs: settings.switchoverDelayMs,
+            fencing,
+          }),
   };
 }

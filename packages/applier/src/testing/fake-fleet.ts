@@ -19,11 +19,18 @@ export interface FakeMember {
   readonly name: string;
   readonly fake: FakeCluster;
   readonly writes: { readonly action: Action; readonly epoch: number; readonly applier: string }[];
+  /** The fencing epoch of every session check the leader built for this member. */
+  readonly sessionEpochs: number[];
 }
 
 /** A member of `nodes` nodes in zones a, b, c. */
 export function makeFakeMember(name: string, nodes = 12): FakeMember {
-  return { name, fake: createFakeCluster(makeCluster(makeNodes(nodes))), writes: [] };
+  return {
+    name,
+    fake: createFakeCluster(makeCluster(makeNodes(nodes))),
+    writes: [],
+    sessionEpochs: [],
+  };
 }
 
 /** A logger that drops everything, with `child`. */
@@ -99,7 +106,10 @@ export function makeFakeLeaderDeps(
       const member = members.find((m) => m.name === cluster.name);
       if (member === undefined) throw new Error(`unknown cluster ${cluster.name}`);
       return Promise.resolve({
-        sessions: member.fake.sessions,
+        sessions: (fencing: WriteFencing) => {
+          member.sessionEpochs.push(fencing.epoch);
+          return member.fake.sessions;
+        },
         writer: (fencing: WriteFencing) => ({
           apply: async (action, observed, signal) => {
             if (options.writeDelayMs !== undefined) {
