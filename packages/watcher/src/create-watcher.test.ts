@@ -3,7 +3,12 @@ import { createMemoryFleetState, systemClock, type FleetState } from "@rrfleet/f
 import { startTracing, traceparentOf } from "@rrfleet/telemetry";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { createWatcher, type WatchableCluster, type Watcher } from "./create-watcher.js";
+import {
+  createWatcher,
+  type WatchableCluster,
+  type Watcher,
+  type WatcherLogger,
+} from "./create-watcher.js";
 import { makeFakeWatch, type FakeWatch } from "./testing/fake-watch.js";
 import { createWatcherMetrics } from "./watcher-metrics.js";
 
@@ -25,7 +30,13 @@ afterEach(async () => {
 
 function startHarness(
   clusters: WatchableCluster[],
-  options: { state?: FleetState; tracer?: ReturnType<typeof trace.getTracer> } = {},
+  options: {
+    state?: FleetState;
+    tracer?: ReturnType<typeof trace.getTracer>;
+    registry?: Registry;
+    logger?: WatcherLogger;
+    makeWatch?: () => FakeWatch;
+  } = {},
 ): Harness {
   const state = options.state ?? createMemoryFleetState({ clock: systemClock });
   const watches = new Map<string, FakeWatch[]>();
@@ -38,7 +49,7 @@ function startHarness(
       state,
       clusters: () => harness.clusters,
       startWatch: (cluster) => {
-        const watch = makeFakeWatch();
+        const watch = options.makeWatch?.() ?? makeFakeWatch();
         watches.set(cluster.name, [...(watches.get(cluster.name) ?? []), watch]);
         return Promise.resolve(watch);
       },
@@ -46,8 +57,8 @@ function startHarness(
       tickMs: 10,
       publishIntervalMs: 20,
       clock: systemClock,
-      logger: silent,
-      metrics: createWatcherMetrics(new Registry()),
+      logger: options.logger ?? silent,
+      metrics: createWatcherMetrics(options.registry ?? new Registry()),
       tracer: options.tracer ?? trace.getTracer("test"),
     }),
     stop: async () => {
@@ -204,6 +215,53 @@ describe("createWatcher", () => {
       abort.abort();
       await done;
     }
+  });
+
+  it("logs and counts the failures it used to drop: a watch that never syncs, an unreadable shard map, a failed leave", async () => {
+    const memory = createMemoryFleetState({ clock: systemClock });
+    let mapReadable = true;
+    const state: FleetState = {
+      ...memory,
+      readShardMap: () =>
+        mapReadable ? memory.readShardMap() : Promise.reject(new Error("redis: connection lost")),
+      leave: () => Promise.reject(new Error("redis: connection lost")),
+    };
+    const registry = new Registry();
+    const warnings: string[] = [];
+    const logger = {
+      ...silent,
+      warn: (_fields: object, message: string) => warnings.push(message),
+    };
+    const h = startHarness([east], {
+      state,
+      registry,
+      logger,
+      makeWatch: () => ({
+        ...makeFakeWatch(),
+        isSynced: () => false,
+        waitForSync: () => Promise.reject(new Error("the watch stopped before its first list")),
+      }),
+    });
+    const count = async (operation: string): Promise<number> => {
+      const metric = registry.getSingleMetric("rrfleet_background_errors_total");
+      const values = (await metric?.get())?.values ?? [];
+      return values.find((v) => v.labels["operation"] === operation)?.value ?? 0;
+    };
+    await publishMap(memory, 1, { east: "w1" });
+    await waitUntil(async () => (await count("waitForSync")) === 1);
+
+    mapReadable = false;
+    await waitUntil(async () => (await count("readShardMap")) >= 1);
+    await h.stop();
+
+    expect(await count("leave")).toBe(1);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        "the cluster's watch failed before its first sync; it is not published and /readyz lists it",
+        "could not read the shard map; keeping the current watches",
+        "could not leave the membership; my entry expires after 3 heartbeats",
+      ]),
+    );
   });
 
   it("stops every watch and leaves the membership when stopped", async () => {

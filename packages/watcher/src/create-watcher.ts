@@ -15,7 +15,7 @@ import type { Clock, Membership, ShardMapStore, SnapshotStore } from "@rrfleet/f
 import type { WatchLogger } from "@rrfleet/kube";
 import type { ClusterSnapshot } from "@rrfleet/topology-core";
 import { traceparentOf } from "@rrfleet/telemetry";
-import type { WatcherMetrics } from "./watcher-metrics.js";
+import type { WatcherBackgroundOperation, WatcherMetrics } from "./watcher-metrics.js";
 
 /** A registered cluster as the watcher needs it (`@rrfleet/kube`'s `RegisteredCluster` fits it). */
 export interface WatchableCluster {
@@ -124,6 +124,20 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   let wanted: readonly string[] = [];
   let stopped = false;
 
+  /** Logs and counts a failure no caller sees (`rrfleet_background_errors_total`). */
+  const reportBackgroundError = (
+    operation: WatcherBackgroundOperation,
+    err: unknown,
+    message: string,
+    fields: object = {},
+  ): void => {
+    metrics.backgroundErrors.inc({ operation });
+    logger.warn(
+      { ...fields, operation, err: err instanceof Error ? err.message : String(err) },
+      message,
+    );
+  };
+
   const publish = async (cluster: Watched, reason: "change" | "heartbeat"): Promise<void> => {
     if (cluster.publishing) {
       cluster.again = true;
@@ -222,7 +236,17 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         () => {
           if (watched.get(cluster.name) === entry) schedule(entry);
         },
-        () => undefined,
+        (err: unknown) => {
+          // Only a stopped watch rejects (kube's watchCluster never stops on its own), and a
+          // watch this watcher stopped is not reported; anything else is a fault to see.
+          if (stopped || watched.get(cluster.name) !== entry) return;
+          reportBackgroundError(
+            "waitForSync",
+            err,
+            "the cluster's watch failed before its first sync; it is not published and /readyz lists it",
+            { cluster: cluster.name },
+          );
+        },
       );
       metrics.clustersOwned.set(watched.size);
       logger.info({ cluster: cluster.name }, "watching cluster");
@@ -278,8 +302,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         logger.warn({ epoch: map.epoch, applied: shardMapEpoch }, "ignoring an older shard map");
       }
     } catch (err: unknown) {
-      logger.warn(
-        { err: err instanceof Error ? err.message : String(err) },
+      reportBackgroundError(
+        "readShardMap",
+        err,
         "could not read the shard map; keeping the current watches",
       );
       return;
@@ -329,8 +354,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         await state.leave(watcherId);
         logger.info({}, "left the fleet: my clusters move to other watchers at once");
       } catch (err: unknown) {
-        logger.warn(
-          { err: err instanceof Error ? err.message : String(err) },
+        reportBackgroundError(
+          "leave",
+          err,
           "could not leave the membership; my entry expires after 3 heartbeats",
         );
       }

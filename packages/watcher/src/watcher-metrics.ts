@@ -1,4 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { createBackgroundErrorCounter, type BackgroundErrorCounter } from "@rrfleet/telemetry";
+
+/** The watcher's values of `rrfleet_background_errors_total{operation}` (a closed set). */
+export type WatcherBackgroundOperation = "waitForSync" | "readShardMap" | "leave";
 
 /** The watcher's Prometheus metrics (label values: cluster names and fixed words only). */
 export interface WatcherMetrics {
@@ -9,6 +13,8 @@ export interface WatcherMetrics {
   readonly publishLag: Histogram;
   readonly heartbeatFailures: Counter;
   readonly watchStartErrors: Counter<"cluster">;
+  /** `rrfleet_background_errors_total{operation}` (shared with an in-process applier). */
+  readonly backgroundErrors: BackgroundErrorCounter;
 }
 
 /** Creates and registers {@link WatcherMetrics} on `registry`. */
@@ -55,5 +61,6 @@ export function createWatcherMetrics(registry: Registry): WatcherMetrics {
       labelNames: ["cluster"],
       registers,
     }),
+    backgroundErrors: createBackgroundErrorCounter(registry),
   };
 }

@@ -27,6 +27,7 @@ import { highestEpochIn } from "./highest-epoch-in.js";
 import { renderClusterStatus } from "./render-cluster-status.js";
 import { createStatusWriter } from "./create-status-writer.js";
 import { traceWriter } from "./trace-writer.js";
+import { reportBackgroundError } from "./report-background-error.js";
 
 /** The global write bucket's key in the shared rate limiter. */
 export const GLOBAL_BUCKET_KEY = "global";
@@ -53,8 +54,12 @@ export function createClusterWorker(
   const backoff = settings.backoff ?? { initialMs: 1_000, maxMs: 60_000 };
   const statuses = createStatusWriter({
     state,
-    logger: deps.logger,
     statusHistory: memory.statusHistory,
+    onError: (cluster, err) => {
+      reportBackgroundError(deps, "writeStatus", err, "could not write the cluster's status", {
+        cluster,
+      });
+    },
   });
   const fencing: WriteFencing = {
     epoch: leadership.epoch,
@@ -82,8 +87,16 @@ export function createClusterWorker(
       try {
         await clock.sleep(ms, signal);
         await state.markDirty(cluster, { reason });
-      } catch {
-        // Aborted (leadership over) or the store is down: the next leader's resync covers it.
+      } catch (err: unknown) {
+        // Aborted: the leadership is over and the next leader's resync covers the cluster.
+        if (signal.aborted) return;
+        reportBackgroundError(
+          deps,
+          "markDirty",
+          err,
+          "could not mark the cluster dirty again; the periodic resync plans it",
+          { cluster, reason },
+        );
       }
     })();
     retries.add(retry);
@@ -128,7 +141,20 @@ export function createClusterWorker(
     const started = clock.now();
     let firstWrite = true;
     try {
-      const view = await createSnapshotClusterView({ store: state, cluster: entry.cluster, clock });
+      const view = await createSnapshotClusterView({
+        store: state,
+        cluster: entry.cluster,
+        clock,
+        onPollError: (err) => {
+          reportBackgroundError(
+            deps,
+            "refreshSnapshot",
+            err,
+            "could not re-read the cluster's snapshot while waiting for writes; polling on",
+            { cluster: entry.cluster },
+          );
+        },
+      });
       if (view === undefined) {
         // Its watcher has not published yet (start-up, an emptied Redis): the first publish
         // marks the cluster dirty again.
@@ -255,7 +281,15 @@ export function createClusterWorker(
         leaderEpoch: leadership.epoch,
       });
       markLater(entry.cluster, delayMs, "Retry", signal);
-      await state.ackDirty(entry).catch(() => undefined);
+      await state.ackDirty(entry).catch((ackErr: unknown) => {
+        reportBackgroundError(
+          deps,
+          "ackDirty",
+          ackErr,
+          "could not acknowledge the dirty entry; it is delivered again after its visibility timeout",
+          { cluster: entry.cluster },
+        );
+      });
     } finally {
       span.end();
     }

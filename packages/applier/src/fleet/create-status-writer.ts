@@ -1,12 +1,10 @@
 import { carryStatusHistory, type ClusterStatus, type StatusStore } from "@rrfleet/fleet-state";
-import type { ApplierLogger } from "../applier-logger.js";
-import { errorMessage } from "../retry-policy.js";
 
 /** Writes cluster statuses for the leader. */
 export interface StatusWriter {
   /**
    * Writes `next` for `cluster` with the history of its previous status carried over. Never
-   * throws: a failed write is logged (the next pass writes again).
+   * throws: a failed write goes to `onError` (the next pass writes again).
    */
   write(cluster: string, next: ClusterStatus): Promise<void>;
 }
@@ -14,9 +12,10 @@ export interface StatusWriter {
 /** Dependencies of {@link createStatusWriter}. */
 export interface StatusWriterDeps {
   readonly state: Pick<StatusStore, "writeStatus">;
-  readonly logger: ApplierLogger;
   /** Each cluster's last status written or read; updated on every write. */
   readonly statusHistory: Map<string, ClusterStatus>;
+  /** Told of every failed write (the caller logs and counts it). */
+  readonly onError: (cluster: string, err: unknown) => void;
 }
 
 /** Creates the leader's {@link StatusWriter}. */
@@ -28,10 +27,7 @@ export function createStatusWriter(deps: StatusWriterDeps): StatusWriter {
       try {
         await deps.state.writeStatus(cluster, status);
       } catch (err: unknown) {
-        deps.logger.warn(
-          { cluster, err: errorMessage(err) },
-          "could not write the cluster's status",
-        );
+        deps.onError(cluster, err);
       }
     },
   };

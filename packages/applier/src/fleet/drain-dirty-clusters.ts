@@ -1,5 +1,6 @@
 import type { DirtyEntry } from "@rrfleet/fleet-state";
-import { errorMessage, sleepQuietly } from "../retry-policy.js";
+import { sleepQuietly } from "../retry-policy.js";
+import { reportBackgroundError } from "./report-background-error.js";
 import type { FleetLeaderDeps } from "./fleet-leader-deps.js";
 
 /** What a drain loop hands each dirty cluster to (the cluster worker). */
@@ -12,7 +13,7 @@ export interface DirtyClusterHandler {
  * aborts. A failed take is logged and tried again after a second. Never throws.
  */
 export async function drainDirtyClusters(
-  deps: Pick<FleetLeaderDeps, "state" | "clock" | "logger">,
+  deps: Pick<FleetLeaderDeps, "state" | "clock" | "logger" | "fleetMetrics">,
   worker: DirtyClusterHandler,
   signal: AbortSignal,
 ): Promise<void> {
@@ -23,7 +24,7 @@ export async function drainDirtyClusters(
       entries = await deps.state.takeDirty(1, signal);
     } catch (err: unknown) {
       if (stopped()) return;
-      deps.logger.warn({ err: errorMessage(err) }, "could not take dirty clusters; retrying");
+      reportBackgroundError(deps, "takeDirty", err, "could not take dirty clusters; retrying");
       await sleepQuietly(deps.clock, 1_000, signal);
       continue;
     }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { createBackgroundErrorCounter, type BackgroundErrorCounter } from "@rrfleet/telemetry";
 
 /**
  * The fleet applier's own metrics (the per-cluster reconcile metrics are {@link ApplierMetrics}).
@@ -15,6 +16,8 @@ export interface FleetApplierMetrics {
   readonly watchersAlive: Gauge;
   readonly nodeEventToWrite: Histogram<"cluster">;
   readonly passes: Counter<"outcome">;
+  /** `rrfleet_background_errors_total{operation}` (shared with an in-process watcher). */
+  readonly backgroundErrors: BackgroundErrorCounter;
 }
 
 /** Creates and registers {@link FleetApplierMetrics} on `registry`. */
@@ -71,5 +74,6 @@ export function createFleetApplierMetrics(registry: Registry): FleetApplierMetri
       labelNames: ["outcome"],
       registers,
     }),
+    backgroundErrors: createBackgroundErrorCounter(registry),
   };
 }

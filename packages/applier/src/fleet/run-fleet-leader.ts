@@ -12,7 +12,6 @@
  * This module only composes them. Everything stops when the leadership's signal aborts; a write
  * never leaves after that (the writers ask `assertCurrent` before each request).
  */
-import { errorMessage } from "../retry-policy.js";
 import type { Leadership } from "./leader-election.js";
 import type { FleetLeaderDeps, FleetLeaderEnd } from "./fleet-leader-deps.js";
 import { takeOverFleet } from "./take-over-fleet.js";
@@ -20,6 +19,10 @@ import { publishShardMap } from "./publish-shard-map.js";
 import { runEvery } from "./run-every.js";
 import { drainDirtyClusters } from "./drain-dirty-clusters.js";
 import { createClusterWorker } from "./create-cluster-worker.js";
+import {
+  reportBackgroundError,
+  type LeaderBackgroundOperation,
+} from "./report-background-error.js";
 
 /**
  * Runs one leadership term (see the module comment) until the leadership ends or `signal`
@@ -30,7 +33,7 @@ export async function runFleetLeader(
   leadership: Leadership,
   signal: AbortSignal,
 ): Promise<FleetLeaderEnd> {
-  const { state, clock, logger, fleetMetrics } = deps;
+  const { state, clock, fleetMetrics } = deps;
   const stop = new AbortController();
   const stopSignal = AbortSignal.any([signal, leadership.signal, stop.signal]);
   let end: FleetLeaderEnd = { kind: "LeadershipEnded" };
@@ -49,9 +52,9 @@ export async function runFleetLeader(
   const worker = createClusterWorker(deps, leadership, finish, memory);
   const orphanLog = { last: "" };
   const logFailure =
-    (what: string) =>
+    (operation: LeaderBackgroundOperation, what: string) =>
     (err: unknown): void => {
-      logger.warn({ err: errorMessage(err) }, `${what} failed; trying again next period`);
+      reportBackgroundError(deps, operation, err, `${what} failed; trying again next period`);
     };
   const loops = [
     // A quarter heartbeat: a dead watcher's clusters move soon after its membership expires.
@@ -60,7 +63,7 @@ export async function runFleetLeader(
       deps.settings.heartbeatMs / 4,
       stopSignal,
       () => publishShardMap(deps, leadership, memory.nodeCounts, orphanLog),
-      { onError: logFailure("publishing the shard map") },
+      { onError: logFailure("publishShardMap", "publishing the shard map") },
     ),
     runEvery(
       clock,
@@ -69,7 +72,7 @@ export async function runFleetLeader(
       async () => {
         fleetMetrics.dirtyQueueDepth.set(await state.countDirty());
       },
-      { onError: logFailure("counting dirty clusters") },
+      { onError: logFailure("countDirty", "counting dirty clusters") },
     ),
     runEvery(
       clock,
@@ -80,7 +83,7 @@ export async function runFleetLeader(
           await state.markDirty(cluster.name, { reason: "Resync" });
         }
       },
-      { skipFirst: true, onError: logFailure("the periodic resync") },
+      { skipFirst: true, onError: logFailure("resync", "the periodic resync") },
     ),
     ...Array.from({ length: deps.settings.maxParallelClusters }, () =>
       drainDirtyClusters(deps, worker, stopSignal),

@@ -1,9 +1,17 @@
 import { createMemoryFleetState, systemClock } from "@rrfleet/fleet-state";
 import { makeCluster, makeNodes } from "@rrfleet/topology-core/testing";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { createSnapshotClusterView } from "./snapshot-cluster-view.js";
 
 const meta = { watcher: "w1", observedAt: 1 };
+const pollErrors: unknown[] = [];
+/** These tests' stores do not fail: a poll error fails the test in afterEach. */
+const unexpected = (err: unknown): void => {
+  pollErrors.push(err);
+};
+afterEach(() => {
+  expect(pollErrors.splice(0)).toEqual([]);
+});
 
 async function viewOf(options: Parameters<typeof createSnapshotClusterView>[0]) {
   const view = await createSnapshotClusterView(options);
@@ -15,7 +23,12 @@ describe("createSnapshotClusterView", () => {
   it("is undefined until a snapshot was published", async () => {
     const state = createMemoryFleetState({ clock: systemClock });
     expect(
-      await createSnapshotClusterView({ store: state, cluster: "east", clock: systemClock }),
+      await createSnapshotClusterView({
+        store: state,
+        cluster: "east",
+        clock: systemClock,
+        onPollError: unexpected,
+      }),
     ).toBeUndefined();
   });
 
@@ -31,6 +44,7 @@ describe("createSnapshotClusterView", () => {
       store: state,
       cluster: "east",
       clock: systemClock,
+      onPollError: unexpected,
     });
     const ref = { kind: "Node" as const, name: "node-00000", resourceVersion: "12" };
     expect(view.hasObserved(ref)).toBe(false);
@@ -60,6 +74,7 @@ describe("createSnapshotClusterView", () => {
       cluster: "east",
       clock: systemClock,
       pollMs: 5,
+      onPollError: unexpected,
     });
     const notified = new Promise<void>((resolve) => {
       const unsubscribe = view.subscribe(() => {
@@ -74,5 +89,41 @@ describe("createSnapshotClusterView", () => {
     const readsAfter = reads;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(reads).toBeLessThanOrEqual(readsAfter + 1);
+  });
+
+  it("reports every failed re-read while polling to onPollError, and keeps polling", async () => {
+    const state = createMemoryFleetState({ clock: systemClock });
+    await state.publishSnapshot("east", makeCluster(makeNodes(3)), meta);
+    let failing = false;
+    const store = {
+      readSnapshot: (name: string) =>
+        failing ? Promise.reject(new Error("redis: connection lost")) : state.readSnapshot(name),
+    };
+    const errors: unknown[] = [];
+    const view = await viewOf({
+      store,
+      cluster: "east",
+      clock: systemClock,
+      pollMs: 5,
+      onPollError: (err: unknown) => errors.push(err),
+    });
+    const notified = new Promise<void>((resolve) => {
+      const unsubscribe = view.subscribe(() => {
+        unsubscribe();
+        resolve();
+      });
+    });
+
+    failing = true;
+    for (let i = 0; i < 500 && errors.length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    failing = false;
+    await state.publishSnapshot("east", makeCluster(makeNodes(4)), meta);
+    await notified;
+
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    expect(String(errors[0])).toMatch(/connection lost/);
+    expect(view.snapshot().nodes).toHaveLength(4);
   });
 });

@@ -19,6 +19,8 @@ export interface SnapshotClusterViewOptions {
   readonly clock: Clock;
   /** How often the stored snapshot is re-read while someone is subscribed; default 100 ms. */
   readonly pollMs?: number;
+  /** Told of each failed re-read while polling (the caller logs and counts it); polling goes on. */
+  readonly onPollError: (err: unknown) => void;
 }
 
 /**
@@ -65,12 +67,17 @@ export async function createSnapshotClusterView(
   };
 
   const poll = async (signal: AbortSignal): Promise<void> => {
-    while (!signal.aborted) {
+    // A function, not `signal.aborted` inline: TypeScript narrows the property after the loop
+    // test and cannot see the abort that happens during an await.
+    const stopped = (): boolean => signal.aborted;
+    while (!stopped()) {
       try {
         await clock.sleep(pollMs, signal);
         await refresh();
-      } catch {
-        // An abort ends the loop; a store error is retried on the next tick (the waiter times out).
+      } catch (err: unknown) {
+        // An abort ends the loop; a store error is reported and retried on the next tick (the
+        // waiter times out if it lasts).
+        if (!stopped()) options.onPollError(err);
       }
     }
   };
