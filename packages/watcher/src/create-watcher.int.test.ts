@@ -189,4 +189,25 @@ describe("createWatcher on a real redis-server", () => {
       "w1",
     ]);
   });
+
+  it("follows the map a new leader publishes from epoch 1 after a FLUSHALL, when it moves clusters", async () => {
+    const fleet = await openFleet();
+    const journal: Journal = [];
+    await startWatcher(fleet, "w1", [east, west], journal);
+    await startWatcher(fleet, "w2", [east, west], journal);
+    await fleet.publishMap(7, { east: "w1", west: "w1" });
+    await waitUntil(() => journal.includes("start w1 west"));
+
+    await fleet.admin.redis.flushall();
+    // The next leader finds no map and starts again at 1, and moves west to w2.
+    const lease = await fleet.admin.state.acquireOrRenew("leader-2", 60_000);
+    await fleet.admin.state.publishShardMap(
+      { epoch: 1, assignments: { east: "w1", west: "w2" } },
+      { holder: "leader-2", epoch: lease.epoch },
+    );
+
+    await waitUntil(() => journal.includes("stop w1 west"));
+    expect(journal).toContain("start w2 west");
+    expect(journal.indexOf("start w2 west")).toBeLessThan(journal.indexOf("stop w1 west"));
+  });
 });

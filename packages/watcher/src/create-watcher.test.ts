@@ -1,5 +1,10 @@
 import { trace } from "@opentelemetry/api";
-import { createMemoryFleetState, systemClock, type FleetState } from "@rrfleet/fleet-state";
+import {
+  createMemoryFleetState,
+  createMemoryFleetStore,
+  systemClock,
+  type FleetState,
+} from "@rrfleet/fleet-state";
 import { startTracing, traceparentOf } from "@rrfleet/telemetry";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
@@ -166,6 +171,46 @@ describe("createWatcher", () => {
     expect(h.watches.get("east")?.[0]?.stopped).toBe(false);
     expect(h.watcher.status().clusters[0]?.releasingUntil).toBeUndefined();
   });
+
+  // After Redis restarts empty the new leader's map starts again at epoch 1: a watcher that
+  // compared map epochs alone ignored it until the epoch climbed past the old one, and the
+  // clusters the new map moved were watched by nobody meanwhile.
+  it.each([
+    { name: "a standby takes over above the old lease epoch", wantLeaseEpoch: 8, forget: false },
+    {
+      name: "every applier restarted too: the lease epoch itself starts again at 1",
+      wantLeaseEpoch: 1,
+      forget: true,
+    },
+  ])(
+    "applies the map a new leadership publishes after Redis was emptied, from epoch 1 ($name)",
+    async ({ wantLeaseEpoch, forget }) => {
+      const store = createMemoryFleetStore();
+      const h = startHarness([east, west], {
+        state: createMemoryFleetState({ clock: systemClock, store }),
+      });
+      const standby = createMemoryFleetState({ clock: systemClock, store });
+      const old = await standby.acquireOrRenew("applier-a", 60_000, { minEpoch: 6 });
+      await standby.publishShardMap(
+        { epoch: 9, assignments: { east: "w1", west: "w2" } },
+        { holder: "applier-a", epoch: old.epoch },
+      );
+      await waitUntil(() => h.watches.get("east")?.length === 1);
+
+      store.clear();
+      const leader = forget ? createMemoryFleetState({ clock: systemClock, store }) : standby;
+      const lease = await leader.acquireOrRenew("applier-b", 60_000);
+      await leader.publishShardMap(
+        { epoch: 1, assignments: { east: "w2", west: "w1" } },
+        { holder: "applier-b", epoch: lease.epoch },
+      );
+
+      expect(lease.epoch).toBe(wantLeaseEpoch);
+      await waitUntil(() => h.watches.get("west")?.length === 1);
+      await waitUntil(() => h.watches.get("east")?.[0]?.stopped === true);
+      expect(h.watcher.status().shardMapEpoch).toBe(1);
+    },
+  );
 
   it("stops at once a cluster removed from the registry, and restarts one whose definition changed", async () => {
     const h = startHarness([east, west]);

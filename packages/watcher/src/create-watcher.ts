@@ -16,6 +16,7 @@ import type { WatchLogger } from "@rrfleet/kube";
 import type { ClusterSnapshot } from "@rrfleet/topology-core";
 import { traceparentOf } from "@rrfleet/telemetry";
 import type { WatcherBackgroundOperation, WatcherMetrics } from "./watcher-metrics.js";
+import { shouldApplyShardMap, type ShardMapVersion } from "./should-apply-shard-map.js";
 
 /** A registered cluster as the watcher needs it (`@rrfleet/kube`'s `RegisteredCluster` fits it). */
 export interface WatchableCluster {
@@ -119,7 +120,8 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const starting = new Set<string>();
   let lastHeartbeatAt: number | undefined;
   let lastBeatTriedAt = Number.NEGATIVE_INFINITY;
-  let shardMapEpoch: number | undefined;
+  /** The version of the shard map applied last (see should-apply-shard-map.ts). */
+  let applied: ShardMapVersion | undefined;
   /** Registered clusters the applied shard map gives this watcher (watched or not yet). */
   let wanted: readonly string[] = [];
   let stopped = false;
@@ -295,11 +297,28 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     let assignments: Readonly<Record<string, string>> | undefined;
     try {
       const map = await state.readShardMap();
-      if (map !== undefined && (shardMapEpoch === undefined || map.epoch >= shardMapEpoch)) {
-        shardMapEpoch = map.epoch;
+      if (map !== undefined && shouldApplyShardMap(applied, map)) {
+        if (
+          applied !== undefined &&
+          (applied.publishedBy !== map.publishedBy || applied.leaderEpoch !== map.leaderEpoch)
+        ) {
+          logger.info(
+            {
+              epoch: map.epoch,
+              publishedBy: map.publishedBy,
+              leaderEpoch: map.leaderEpoch,
+              previous: applied,
+            },
+            "following the shard map of a new leadership",
+          );
+        }
+        applied = { publishedBy: map.publishedBy, leaderEpoch: map.leaderEpoch, epoch: map.epoch };
         assignments = map.assignments;
       } else if (map !== undefined) {
-        logger.warn({ epoch: map.epoch, applied: shardMapEpoch }, "ignoring an older shard map");
+        logger.warn(
+          { epoch: map.epoch, leaderEpoch: map.leaderEpoch, applied },
+          "ignoring an older shard map of the same leadership",
+        );
       }
     } catch (err: unknown) {
       reportBackgroundError(
@@ -368,7 +387,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     status: () => ({
       watcherId,
       ...(lastHeartbeatAt === undefined ? {} : { lastHeartbeatAt }),
-      ...(shardMapEpoch === undefined ? {} : { shardMapEpoch }),
+      ...(applied === undefined ? {} : { shardMapEpoch: applied.epoch }),
       clusters: [
         ...[...watched.values()].map((c) => ({
           name: c.name,

@@ -2,9 +2,16 @@ import { assignShards } from "@rrfleet/topology-core";
 import type { Leadership } from "./leader-election.js";
 import type { FleetLeaderDeps } from "./fleet-leader-deps.js";
 
-/** The orphans logged last: each change of the set is logged once, not every period. */
-export interface OrphanLog {
-  last: string;
+/** What the shard-map loop remembers within one leadership term. */
+export interface ShardMapTermState {
+  /** The orphans logged last: each change of the set is logged once, not every period. */
+  lastOrphans: string;
+  /**
+   * The highest map epoch this term published. Every map of the term goes above it, so the
+   * watchers (which order maps of one term by epoch) never take a new map for a stale one, even
+   * when the stored map went back (a store restored from an older snapshot).
+   */
+  lastPublishedEpoch: number;
 }
 
 /**
@@ -18,7 +25,7 @@ export async function publishShardMap(
   deps: FleetLeaderDeps,
   leadership: Leadership,
   nodeCounts: ReadonlyMap<string, number>,
-  orphanLog: OrphanLog,
+  term: ShardMapTermState,
 ): Promise<void> {
   const { state, clock, logger, fleetMetrics } = deps;
   const [members, previous] = await Promise.all([
@@ -40,29 +47,33 @@ export async function publishShardMap(
   fleetMetrics.watchersAlive.set(members.length);
   fleetMetrics.orphanedClusters.set(result.orphans.length);
   const orphans = result.orphans.join(",");
-  if (orphans !== orphanLog.last && result.orphans.length > 0) {
+  if (orphans !== term.lastOrphans && result.orphans.length > 0) {
     logger.error(
       { orphans: result.orphans.slice(0, 20), count: result.orphans.length },
       "clusters owned by no watcher: no live watchers",
     );
   }
-  orphanLog.last = orphans;
+  term.lastOrphans = orphans;
   for (const decision of result.decisions) {
     if (decision.kind === "assign" || decision.kind === "overload") {
       logger.info({ decision: decision.kind, reason: decision.reason }, decision.message);
     }
   }
-  // A flushed store has no map: publish even an unchanged assignment so watchers find one.
+  // A flushed store has no map: publish even an unchanged assignment so watchers find one. It
+  // may start again at epoch 1: watchers take a map of a new term whatever its epoch (see the
+  // watcher's should-apply-shard-map.ts), and a flushed store has no lease of the old term, so
+  // this map is always a new term's.
   if (!result.changed && previous !== undefined) {
     fleetMetrics.shardMapEpoch.set(previous.epoch);
     return;
   }
-  const epoch = (previous?.epoch ?? 0) + 1;
+  const epoch = Math.max(previous?.epoch ?? 0, term.lastPublishedEpoch) + 1;
   leadership.assertCurrent();
   await state.publishShardMap(
     { epoch, assignments: result.assignments },
     { holder: leadership.holder, epoch: leadership.epoch },
   );
+  term.lastPublishedEpoch = epoch;
   fleetMetrics.shardMapEpoch.set(epoch);
   logger.info(
     { shardMapEpoch: epoch, clusters: clusters.length, watchers: members.length },

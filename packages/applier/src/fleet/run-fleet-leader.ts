@@ -50,7 +50,7 @@ export async function runFleetLeader(
   }
   const { memory } = takeover;
   const worker = createClusterWorker(deps, leadership, finish, memory);
-  const orphanLog = { last: "" };
+  const shardMapTerm = { lastOrphans: "", lastPublishedEpoch: 0 };
   const logFailure =
     (operation: LeaderBackgroundOperation, what: string) =>
     (err: unknown): void => {
@@ -62,7 +62,7 @@ export async function runFleetLeader(
       clock,
       deps.settings.heartbeatMs / 4,
       stopSignal,
-      () => publishShardMap(deps, leadership, memory.nodeCounts, orphanLog),
+      () => publishShardMap(deps, leadership, memory.nodeCounts, shardMapTerm),
       { onError: logFailure("publishShardMap", "publishing the shard map") },
     ),
     runEvery(
