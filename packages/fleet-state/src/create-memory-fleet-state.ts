@@ -323,6 +323,17 @@ export function createMemoryFleetState(options: MemoryFleetStateOptions = {}): F
       };
     },
 
+    async readLease() {
+      await Promise.resolve();
+      const lease = liveLease();
+      if (lease === undefined) return undefined;
+      return {
+        holder: lease.holder,
+        epoch: lease.epoch,
+        ttlMs: Math.max(0, lease.expiresAt - clock.now()),
+      };
+    },
+
     async release(candidateId, epoch) {
       checkName("candidateId", candidateId);
       await Promise.resolve();

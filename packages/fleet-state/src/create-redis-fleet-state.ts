@@ -301,6 +301,24 @@ export function createRedisFleetState(
       return { held: holder === candidateId, epoch, holder, expiresAt: sentAt + ttl, ttlMs: ttl };
     },
 
+    async readLease() {
+      const [holder, epochText, pttl] = await call("read the lease", () =>
+        redis
+          .multi()
+          .hget(keys.lease, "holder")
+          .hget(keys.lease, "epoch")
+          .pttl(keys.lease)
+          .exec()
+          .then(checkExec),
+      );
+      if (holder === null || holder === undefined) return undefined;
+      const epoch = Number(epochText);
+      if (typeof holder !== "string" || !Number.isSafeInteger(epoch) || typeof pttl !== "number") {
+        throw new FleetStateError("Corrupt", "read the lease: unexpected fields");
+      }
+      return { holder, epoch, ttlMs: Math.max(0, pttl) };
+    },
+
     async release(candidateId, epoch) {
       checkName("candidateId", candidateId);
       const reply = await run(

@@ -1,5 +1,5 @@
 import type { DirtyQueue } from "./dirty-queue.js";
-import type { LeaderLease } from "./leader-lease.js";
+import type { LeaderLease, LeaseReader } from "./leader-lease.js";
 import type { Membership } from "./membership.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import type { ShardMapStore } from "./shard-map-store.js";
@@ -17,6 +17,7 @@ export interface FleetState
     Membership,
     ShardMapStore,
     LeaderLease,
+    LeaseReader,
     RateLimiter,
     StatusStore {}
 

@@ -19,6 +19,20 @@ export interface LeaseState {
   readonly ttlMs: number;
 }
 
+/** The lease as an onlooker reads it (`rrctl status`). */
+export interface LeaseView {
+  readonly holder: string;
+  readonly epoch: number;
+  /** What was left of it when read, ms (Redis PTTL); 0 for a lease without expiry. */
+  readonly ttlMs: number;
+}
+
+/** Port: who holds the lease now, read without taking part in the election. */
+export interface LeaseReader {
+  /** The live lease, or undefined when nobody holds it (expired, released, or the store was flushed). */
+  readLease(): Promise<LeaseView | undefined>;
+}
+
 /** Options of {@link LeaderLease.acquireOrRenew}. */
 export interface AcquireOptions {
   /**

@@ -52,7 +52,8 @@ describe("rrctl status", () => {
     expect(run.stderr).toBe("");
     expect(run.stdout).toBe(
       [
-        "Leader: applier-b (fencing epoch 7), shard map epoch 12",
+        "Leader: applier-b (fencing epoch 7, lease live, 15s left)",
+        "Shard map: epoch 12, published by applier-b (fencing epoch 7)",
         "Watchers: 2 alive (w1, w2)",
         "Dirty queue: 1 cluster(s)",
         "Orphaned (watched by nobody): north",
@@ -75,7 +76,8 @@ describe("rrctl status", () => {
     });
 
     const report = JSON.parse(run.stdout) as FleetStatusReport;
-    expect(report.leader).toEqual({ holder: "applier-b", epoch: 7 });
+    expect(report.leader).toEqual({ holder: "applier-b", epoch: 7, live: true, ttlMs: 15_000 });
+    expect(report.shardMapEpoch).toBe(12);
     expect(report.watchers).toEqual([{ id: "w1" }, { id: "w2", capacity: 2 }]);
     expect(report.clusters.map((c) => [c.name, c.watcher, c.status?.phase])).toEqual([
       ["east", "w1", "Converged"],
@@ -85,11 +87,47 @@ describe("rrctl status", () => {
     expect(seen[0]).toBe("redis://env:6379 fleet-a");
   });
 
+  it("names the lease holder after a failover, not the dead leader that published the shard map", async () => {
+    const state = await makeFleet();
+    // applier-b dies and its lease is gone; applier-c takes over and has not published a map yet.
+    await state.release("applier-b", 7);
+    await state.acquireOrRenew("applier-c", 15_000);
+
+    const text = await runFakeCli(["status", "--redis-url", "redis://r:6379"], {
+      openFleetState: open(state),
+    });
+    const json = await runFakeCli(["status", "--redis-url", "redis://r:6379", "--output", "json"], {
+      openFleetState: open(state),
+    });
+
+    expect(text.stdout).toContain("Leader: applier-c (fencing epoch 8, lease live, 15s left)\n");
+    expect(text.stdout).toContain(
+      "Shard map: epoch 12, published by applier-b (fencing epoch 7), not the current leader\n",
+    );
+    const report = JSON.parse(json.stdout) as FleetStatusReport;
+    expect(report.leader).toEqual({ holder: "applier-c", epoch: 8, live: true, ttlMs: 15_000 });
+    expect(report.shardMap).toEqual({ epoch: 12, publishedBy: "applier-b", leaderEpoch: 7 });
+  });
+
+  it("says no applier leads when no lease is held, even with a shard map left behind", async () => {
+    const state = await makeFleet();
+    await state.release("applier-b", 7);
+
+    const run = await runFakeCli(["status", "--redis-url", "redis://r:6379"], {
+      openFleetState: open(state),
+    });
+
+    expect(run.stdout).toContain(
+      "Leader: none holds the lease (no applier is running or reaches Redis)\n",
+    );
+  });
+
   it("says plainly when no leader has published anything", async () => {
     const run = await runFakeCli(["status", "--redis-url", "redis://r:6379"], {
       openFleetState: open(createMemoryFleetState({ clock })),
     });
-    expect(run.stdout).toContain("Leader: none has published a shard map");
+    expect(run.stdout).toContain("Leader: none holds the lease");
+    expect(run.stdout).toContain("Shard map: none published yet");
     expect(run.stdout).toContain("No clusters yet.");
   });
 

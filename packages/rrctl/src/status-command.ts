@@ -1,4 +1,10 @@
-import type { FleetState, Member, PublishedShardMap, ClusterStatus } from "@rrfleet/fleet-state";
+import type {
+  FleetState,
+  LeaseView,
+  Member,
+  PublishedShardMap,
+  ClusterStatus,
+} from "@rrfleet/fleet-state";
 import { compareStrings } from "@rrfleet/topology-core";
 import { CliError } from "./cli-error.js";
 import { formatTable } from "./format-table.js";
@@ -6,7 +12,10 @@ import { parseCommandLine } from "./parse-command-line.js";
 
 /** The shared state `rrctl status` reads, and how to let go of it. */
 export interface StatusSource {
-  readonly state: Pick<FleetState, "readShardMap" | "readStatuses" | "listMembers" | "countDirty">;
+  readonly state: Pick<
+    FleetState,
+    "readLease" | "readShardMap" | "readStatuses" | "listMembers" | "countDirty"
+  >;
   close(): void;
 }
 
@@ -23,9 +32,10 @@ export interface StatusCommandIo {
 /** `rrctl status --help`. */
 export const STATUS_USAGE = `Usage: rrctl status --redis-url URL [--redis-prefix PREFIX] [--output text|json]
 
-Shows a fleet's state as its applier leader and watchers keep it in Redis: who leads (and under
-which fencing epoch), the shard map, live watchers, the dirty queue, and each cluster's last
-status. Read-only; reads no cluster.
+Shows a fleet's state as its applier leader and watchers keep it in Redis: who leads (the
+lease holder, its fencing epoch and what is left of its lease), the shard map and who published
+it, live watchers, the dirty queue, and each cluster's last status (with the last error, such as
+an unreachable API server). Read-only; reads no cluster.
 
 Options:
   --redis-url URL         the fleet's Redis (redis://host:port[/db]); default REDIS_URL
@@ -38,7 +48,23 @@ Exit status: 0 shown, 2 bad arguments or Redis unreachable, 1 internal error.
 
 /** Everything `rrctl status` prints, as JSON output carries it. */
 export interface FleetStatusReport {
-  readonly leader?: { readonly holder: string; readonly epoch: number };
+  /**
+   * The lease holder now (read from the lease, not the shard map: after a failover the map may
+   * still be the dead leader's). Absent when nobody holds it. `live`: its lease has time left.
+   */
+  readonly leader?: {
+    readonly holder: string;
+    readonly epoch: number;
+    readonly live: boolean;
+    readonly ttlMs: number;
+  };
+  /** The stored shard map and the leadership that published it. */
+  readonly shardMap?: {
+    readonly epoch: number;
+    readonly publishedBy: string;
+    readonly leaderEpoch: number;
+  };
+  /** Same as `shardMap.epoch` (kept for scripts that read it). */
   readonly shardMapEpoch?: number;
   readonly watchers: readonly { readonly id: string; readonly capacity?: number }[];
   readonly dirtyClusters: number;
@@ -110,12 +136,14 @@ export async function runStatusCommand(
 }
 
 async function readReport(state: StatusSource["state"], now: number): Promise<FleetStatusReport> {
-  const [map, statuses, members, dirty]: [
+  const [lease, map, statuses, members, dirty]: [
+    LeaseView | undefined,
     PublishedShardMap | undefined,
     Record<string, ClusterStatus>,
     Member[],
     number,
   ] = await Promise.all([
+    state.readLease(),
     state.readShardMap(),
     state.readStatuses(),
     state.listMembers(now),
@@ -124,9 +152,26 @@ async function readReport(state: StatusSource["state"], now: number): Promise<Fl
   const names = [...new Set([...Object.keys(map?.assignments ?? {}), ...Object.keys(statuses)])];
   names.sort(compareStrings);
   return {
+    ...(lease === undefined
+      ? {}
+      : {
+          leader: {
+            holder: lease.holder,
+            epoch: lease.epoch,
+            live: lease.ttlMs > 0,
+            ttlMs: lease.ttlMs,
+          },
+        }),
     ...(map === undefined
       ? {}
-      : { leader: { holder: map.publishedBy, epoch: map.leaderEpoch }, shardMapEpoch: map.epoch }),
+      : {
+          shardMap: {
+            epoch: map.epoch,
+            publishedBy: map.publishedBy,
+            leaderEpoch: map.leaderEpoch,
+          },
+          shardMapEpoch: map.epoch,
+        }),
     watchers: members.map((m) => ({
       id: m.watcherId,
       ...(m.capacity === undefined ? {} : { capacity: m.capacity }),
@@ -146,11 +191,23 @@ async function readReport(state: StatusSource["state"], now: number): Promise<Fl
 
 function formatReport(report: FleetStatusReport, now: number): string {
   const lines: string[] = [];
+  const { leader, shardMap } = report;
   lines.push(
-    report.leader === undefined
-      ? "Leader: none has published a shard map (no applier leads, or Redis was emptied)"
-      : `Leader: ${report.leader.holder} (fencing epoch ${report.leader.epoch}), shard map epoch ${report.shardMapEpoch ?? "?"}`,
+    leader === undefined
+      ? "Leader: none holds the lease (no applier is running or reaches Redis)"
+      : `Leader: ${leader.holder} (fencing epoch ${leader.epoch}, ${leader.live ? `lease live, ${formatAge(leader.ttlMs)} left` : "lease without expiry: set by hand?"})`,
   );
+  if (shardMap === undefined) {
+    lines.push("Shard map: none published yet (no leader yet, or Redis was emptied)");
+  } else {
+    const current =
+      leader !== undefined &&
+      leader.holder === shardMap.publishedBy &&
+      leader.epoch === shardMap.leaderEpoch;
+    lines.push(
+      `Shard map: epoch ${shardMap.epoch}, published by ${shardMap.publishedBy} (fencing epoch ${shardMap.leaderEpoch})${current ? "" : ", not the current leader"}`,
+    );
+  }
   lines.push(
     `Watchers: ${report.watchers.length} alive${report.watchers.length === 0 ? "" : ` (${report.watchers.map((w) => w.id).join(", ")})`}`,
   );

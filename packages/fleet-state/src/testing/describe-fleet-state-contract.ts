@@ -399,6 +399,30 @@ export function describeFleetStateContract(name: string, factory: FleetStateCont
         expect(await h.second.readShardMap()).toBeUndefined();
       });
 
+      it("lets an onlooker read the holder, its epoch and what is left of the lease, without taking part", async () => {
+        expect(await h.second.readLease()).toBeUndefined();
+        const lease = await h.first.acquireOrRenew("a", LONG_TTL_MS);
+
+        const read = await h.second.readLease();
+
+        expect(read).toMatchObject({ holder: "a", epoch: lease.epoch });
+        expect(read?.ttlMs).toBeGreaterThan(0);
+        expect(read?.ttlMs).toBeLessThanOrEqual(LONG_TTL_MS);
+        await h.first.release("a", lease.epoch);
+        expect(await h.second.readLease()).toBeUndefined();
+        // Reading took no part: the next candidate gets the lease at once, one epoch up.
+        expect(await h.second.acquireOrRenew("b", LONG_TTL_MS)).toMatchObject({
+          held: true,
+          epoch: lease.epoch + 1,
+        });
+      });
+
+      it("reads no lease once it expired", async () => {
+        await h.first.acquireOrRenew("a", SHORT_TTL_MS);
+        await h.advance(PAST_SHORT_TTL_MS);
+        expect(await h.second.readLease()).toBeUndefined();
+      });
+
       it("releases only for the holder at its epoch", async () => {
         const lease = await h.first.acquireOrRenew("a", LONG_TTL_MS);
         expect(await h.second.release("b", lease.epoch)).toBe(false);
