@@ -527,8 +527,8 @@ describe("fleet mode under chaos", () => {
     expect(watchedS).toBeLessThanOrEqual(3 * HEARTBEAT_S + 1);
   });
 
-  it("rebuilds the fleet from the clusters after redis-server is killed and restarted empty", async () => {
-    const lost = routesLost();
+  /** Kills redis-server, restarts it empty, and waits until the map and every snapshot are back. */
+  const restartRedisEmpty = async (): Promise<{ rebuiltS: number }> => {
     await redis.kill();
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const restartedAt = Date.now();
@@ -545,7 +545,12 @@ describe("fleet mode under chaos", () => {
       },
       { description: "shard map and snapshots back in Redis", timeoutMs: 60_000, intervalMs: 200 },
     );
-    const rebuiltS = (Date.now() - restartedAt) / 1000;
+    return { rebuiltS: (Date.now() - restartedAt) / 1000 };
+  };
+
+  it("rebuilds the fleet from the clusters after redis-server is killed and restarted empty", async () => {
+    const lost = routesLost();
+    const { rebuiltS } = await restartRedisEmpty();
     const changedAt = Date.now();
     await factories.get("west")?.createNodes(3, { zones: ZONES, prefix: "afterredis" });
     await waitForConverged("converged after Redis came back empty");
@@ -561,12 +566,50 @@ describe("fleet mode under chaos", () => {
   // clusters a changed map moved were watched by nobody (and rrfleet_orphaned_clusters read 0).
   it("follows a shard map that changes after Redis came back empty: a killed watcher's clusters are watched again", async () => {
     const lost = routesLost();
-    const before = await state.readShardMap();
+    // Watchers apply a map epoch well above where the next leadership starts again: move
+    // clusters around by replacing owners (each one that leaves makes the leader reassign).
+    const readEpoch = async (): Promise<number> => (await state.readShardMap())?.epoch ?? 0;
+    const wantApplied = (await readEpoch()) + 4;
+    while ((await readEpoch()) < wantApplied) {
+      const map = await state.readShardMap();
+      const owners = new Set(Object.values(map?.assignments ?? {}));
+      const owner = watchers.find((w) => w.exitStatus() === undefined && owners.has(w.id));
+      if (owner === undefined) {
+        const live = watchers.filter((w) => w.exitStatus() === undefined).map((w) => w.id);
+        throw new Error(
+          `no live watcher owns a cluster: map ${JSON.stringify(map)}, live watchers ${live.join(", ")}`,
+        );
+      }
+      const epoch = await readEpoch();
+      owner.signal("SIGTERM");
+      await owner.exited;
+      await waitFor(async () => ((await readEpoch()) > epoch ? true : undefined), {
+        description: "the shard map changed",
+        timeoutMs: 30_000,
+        intervalMs: 50,
+      });
+      // Keep three watchers: the replacement is heartbeating before the next one leaves.
+      const replacement = await startWatcher();
+      await waitFor(
+        async () =>
+          (await state.listMembers(Date.now())).some((m) => m.watcherId === replacement.id)
+            ? true
+            : undefined,
+        { description: `${replacement.id} heartbeating`, timeoutMs: 30_000, intervalMs: 50 },
+      );
+    }
+    const applied = await readEpoch();
+    // Watchers read the map every quarter heartbeat: let them all apply it.
+    await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_S * 1000));
+
+    await restartRedisEmpty();
     const { victim, clusters, reownedS, watchedS } = await killAWatcher("afterflush");
     const after = await state.readShardMap();
     console.log(
-      `chaos: after the Redis restart (shard map epoch ${before?.epoch ?? "?"} by ${before?.publishedBy ?? "?"}), watcher ${victim} killed: ${clusters.length} cluster(s) reassigned after ${reownedS.toFixed(2)} s (map epoch ${after?.epoch ?? "?"}), published by the new owner after ${watchedS.toFixed(2)} s`,
+      `chaos: Redis restarted empty after the watchers applied shard map epoch ${applied}; the new leader's map moved ${clusters.length} cluster(s) of killed watcher ${victim} at epoch ${after?.epoch ?? "?"} after ${reownedS.toFixed(2)} s, published by the new owner after ${watchedS.toFixed(2)} s`,
     );
+    // The scenario exercised what it is about: the moving map's epoch is below the applied one.
+    expect(after?.epoch ?? Infinity).toBeLessThan(applied);
     await report("a watcher killed after Redis restarted empty", lost, undefined);
     expect(reownedS).toBeLessThanOrEqual(3 * HEARTBEAT_S);
     expect(watchedS).toBeLessThanOrEqual(3 * HEARTBEAT_S + 1);
