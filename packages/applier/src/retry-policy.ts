@@ -1,4 +1,5 @@
 import type { Clock } from "@rrfleet/fleet-state";
+import { computeBackoffDelay } from "@rrfleet/kube";
 
 /** Retry backoff: full jitter, doubling from `initialMs` up to `maxMs`. */
 export interface Backoff {
@@ -29,7 +30,8 @@ export function errorMessage(err: unknown): string {
  * Retry-After when the server gave one; the shortest wait after a Conflict (the object changed
  * under the plan: plan again from the fresh state); the longest for errors that will not heal by
  * themselves (403: RBAC must change — still retried, so fixing the role heals it without
- * hammering the server meanwhile); otherwise full-jitter exponential backoff.
+ * hammering the server meanwhile); otherwise full-jitter exponential backoff
+ * (`@rrfleet/kube`'s computeBackoffDelay), at least half the initial delay.
  */
 export function retryDelayMs(
   err: unknown,
@@ -47,8 +49,10 @@ export function retryDelayMs(
   }
   if (errorCode(err) === "Conflict") return backoff.initialMs;
   if (!isRetryable(err)) return backoff.maxMs;
-  const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
-  return Math.max(backoff.initialMs / 2, Math.round(random() * ceiling));
+  return Math.max(
+    backoff.initialMs / 2,
+    computeBackoffDelay(Math.max(0, failures - 1), backoff, random),
+  );
 }
 
 /** Sleeps, treating an abort of `signal` as an early wake-up rather than an error. */

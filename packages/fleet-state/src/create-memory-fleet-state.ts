@@ -21,6 +21,7 @@ import type { Member } from "./membership.js";
 import type { PublishedShardMap } from "./shard-map-store.js";
 import type { SnapshotMeta } from "./snapshot-store.js";
 import type { ClusterStatus } from "./status-store.js";
+import type { WatchProblem } from "./watch-problem-store.js";
 import { waitForDirty, type DirtyAttempt } from "./wait-for-dirty.js";
 
 /** Data several in-process clients share, like one Redis; see {@link createMemoryFleetStore}. */
@@ -60,6 +61,7 @@ interface MemoryData {
   epoch: number;
   buckets: Map<string, { tokens: number; at: number }>;
   statuses: Map<string, ClusterStatus>;
+  watchProblems: Map<string, { readonly problem: WatchProblem; readonly expiresAt: number }>;
   /** Takers waiting for a mark; they survive `clear()` like blocked clients survive FLUSHALL. */
   readonly wakers: Set<() => void>;
 }
@@ -89,6 +91,7 @@ function emptyData(): Omit<MemoryData, "wakers"> {
     epoch: 0,
     buckets: new Map(),
     statuses: new Map(),
+    watchProblems: new Map(),
   };
 }
 
@@ -361,6 +364,30 @@ export function createMemoryFleetState(options: MemoryFleetStateOptions = {}): F
       checkName("cluster", cluster);
       await Promise.resolve();
       data.statuses.set(cluster, { ...status });
+    },
+
+    async reportWatchProblem(cluster, problem, ttlMs) {
+      checkName("cluster", cluster);
+      checkNumber("ttlMs", ttlMs, 0);
+      await Promise.resolve();
+      data.watchProblems.set(cluster, {
+        problem: { ...problem },
+        expiresAt: clock.now() + Math.ceil(ttlMs),
+      });
+    },
+
+    async clearWatchProblem(cluster) {
+      checkName("cluster", cluster);
+      await Promise.resolve();
+      data.watchProblems.delete(cluster);
+    },
+
+    async readWatchProblem(cluster) {
+      checkName("cluster", cluster);
+      await Promise.resolve();
+      const entry = data.watchProblems.get(cluster);
+      if (entry === undefined || entry.expiresAt <= clock.now()) return undefined;
+      return { ...entry.problem };
     },
 
     async readStatuses() {

@@ -39,6 +39,7 @@ import {
 } from "./redis-scripts.js";
 import type { PublishedShardMap } from "./shard-map-store.js";
 import type { ClusterStatus } from "./status-store.js";
+import type { WatchProblem } from "./watch-problem-store.js";
 import { waitForDirty } from "./wait-for-dirty.js";
 
 /** Options of {@link createRedisFleetState}. */
@@ -358,6 +359,25 @@ export function createRedisFleetState(
       );
     },
 
+    async reportWatchProblem(cluster, problem, ttlMs) {
+      checkNumber("ttlMs", ttlMs, 0);
+      const key = keys.watchProblem(cluster);
+      await call(`report the watch problem of ${cluster}`, () =>
+        redis.set(key, JSON.stringify(problem), "PX", Math.ceil(ttlMs)),
+      );
+    },
+
+    async clearWatchProblem(cluster) {
+      const key = keys.watchProblem(cluster);
+      await call(`clear the watch problem of ${cluster}`, () => redis.del(key));
+    },
+
+    async readWatchProblem(cluster) {
+      const key = keys.watchProblem(cluster);
+      const text = await call(`read the watch problem of ${cluster}`, () => redis.get(key));
+      return text === null ? undefined : parseWatchProblem(text, cluster);
+    },
+
     async readStatuses() {
       const what = "read statuses";
       const clusters = (await call(what, () => redis.smembers(keys.statusIndex))).sort(compareText);
@@ -449,6 +469,22 @@ function parseShardMap(text: string): PublishedShardMap {
     throw corrupt("shard map", "fields");
   }
   return { epoch, assignments: assignments as Record<string, string>, publishedBy, leaderEpoch };
+}
+
+function parseWatchProblem(text: string, cluster: string): WatchProblem {
+  const what = `watch problem of ${cluster}`;
+  const raw = parseJsonObject(text, what);
+  const { watcher, reason, message, attempts, at } = raw;
+  if (
+    typeof watcher !== "string" ||
+    typeof reason !== "string" ||
+    typeof message !== "string" ||
+    typeof attempts !== "number" ||
+    typeof at !== "number"
+  ) {
+    throw corrupt(what, "fields");
+  }
+  return { watcher, reason, message, attempts, at };
 }
 
 const PHASES: readonly string[] = ["Converged", "Progressing", "Blocked", "Failing"];

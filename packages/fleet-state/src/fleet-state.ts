@@ -5,6 +5,7 @@ import type { RateLimiter } from "./rate-limiter.js";
 import type { ShardMapStore } from "./shard-map-store.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 import type { StatusStore } from "./status-store.js";
+import type { WatchProblemStore } from "./watch-problem-store.js";
 
 /**
  * Every port in one object, as both implementations build it. Consumers should ask for the
@@ -19,7 +20,8 @@ export interface FleetState
     LeaderLease,
     LeaseReader,
     RateLimiter,
-    StatusStore {}
+    StatusStore,
+    WatchProblemStore {}
 
 /** Tuning shared by both implementations. */
 export interface FleetStateOptions {

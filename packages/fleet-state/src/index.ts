@@ -13,5 +13,6 @@ export * from "./redis-keys.js";
 export * from "./shard-map-store.js";
 export * from "./snapshot-store.js";
 export * from "./status-store.js";
+export * from "./watch-problem-store.js";
 export * from "./connect-redis.js";
 export * from "./carry-status-history.js";

@@ -11,6 +11,8 @@ export interface RedisKeys {
   snapshot(cluster: string): string;
   /** STRING: the cluster's status as JSON. */
   status(cluster: string): string;
+  /** STRING: why the cluster's watcher cannot watch it, as JSON; expires (PX). */
+  watchProblem(cluster: string): string;
   /** SET: clusters that have a status. */
   readonly statusIndex: string;
   /** HASH holder, epoch; expires (PX) with the lease. */
@@ -42,6 +44,7 @@ export function createRedisKeys(prefix: string): RedisKeys {
   return {
     snapshot: (cluster) => clusterKey(prefix, cluster, "snapshot"),
     status: (cluster) => clusterKey(prefix, cluster, "status"),
+    watchProblem: (cluster) => clusterKey(prefix, cluster, "watch-problem"),
     statusIndex: `${prefix}:{status}:clusters`,
     lease: `${prefix}:{leader}:lease`,
     epoch: `${prefix}:{leader}:epoch`,

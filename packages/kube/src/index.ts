@@ -22,3 +22,4 @@ export * from "./calico-node-status-check.js";
 export * from "./check-calico-version.js";
 export * from "./check-session-status-support.js";
 export * from "./registry/index.js";
+export * from "./compute-backoff-delay.js";

@@ -5,6 +5,8 @@ import {
   systemClock,
   type FleetState,
 } from "@rrfleet/fleet-state";
+import { createManualClock } from "@rrfleet/fleet-state/testing";
+import { KubeError } from "@rrfleet/kube";
 import { startTracing, traceparentOf } from "@rrfleet/telemetry";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
@@ -241,6 +243,7 @@ describe("createWatcher", () => {
       },
       heartbeatMs: HEARTBEAT_MS,
       tickMs: 10,
+      startBackoff: { initialMs: 20, maxMs: 40 },
       clock: systemClock,
       logger: silent,
       metrics: createWatcherMetrics(new Registry()),
@@ -251,7 +254,9 @@ describe("createWatcher", () => {
     try {
       await publishMap(state, 1, { east: "w1" });
       await waitUntil(() => attempts >= 2);
-      expect(watcher.status().clusters).toEqual([{ name: "east", synced: false }]);
+      expect(watcher.status().clusters).toEqual([
+        { name: "east", synced: false, lastError: "connection refused" },
+      ]);
 
       reachable = true;
       await waitUntil(() => watcher.status().clusters[0]?.synced === true);
@@ -307,6 +312,81 @@ describe("createWatcher", () => {
         "could not leave the membership; my entry expires after 3 heartbeats",
       ]),
     );
+  });
+
+  it("backs off with jitter from an owned cluster it cannot connect to, warning once, and tells the leader why", async () => {
+    const clock = createManualClock();
+    const state = createMemoryFleetState({ clock });
+    const registry = new Registry();
+    const logged: { level: string; message: string }[] = [];
+    const log =
+      (level: string) =>
+      (_fields: object, message: string): void => {
+        logged.push({ level, message });
+      };
+    let attempts = 0;
+    const watcher = createWatcher({
+      watcherId: "w1",
+      state,
+      clusters: () => [east],
+      startWatch: () => {
+        attempts++;
+        return Promise.reject(
+          new KubeError(
+            "Unavailable",
+            "list nodes: cannot reach the API server (ECONNREFUSED 10.0.0.1:6443)",
+            { retryable: true },
+          ),
+        );
+      },
+      heartbeatMs: 1_000,
+      tickMs: 100,
+      startBackoff: { initialMs: 1_000, maxMs: 8_000 },
+      random: () => 0.5,
+      clock,
+      logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
+      metrics: createWatcherMetrics(registry),
+      tracer: trace.getTracer("test"),
+    });
+    const abort = new AbortController();
+    const done = watcher.run(abort.signal);
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    try {
+      await publishMap(state, 1, { east: "w1" });
+      // 10 s in 100 ms ticks. Retries (jitter 0.5 of a doubling cap from 1 s) at 0.5, 1.5, 3.5,
+      // 7.5 s: 5 attempts, where one per tick would be 100.
+      for (let i = 0; i < 100; i++) {
+        await clock.advance(100);
+        await settle();
+      }
+
+      expect(attempts).toBe(5);
+      const startErrors = registry.getSingleMetric("rrfleet_watch_start_errors_total");
+      expect((await startErrors?.get())?.values[0]?.value).toBe(5);
+      const failures = logged.filter((l) => l.message.startsWith("could not start watching"));
+      expect(failures.map((l) => l.level)).toEqual(["warn", "debug", "debug", "debug", "debug"]);
+      expect(await state.readWatchProblem("east")).toMatchObject({
+        watcher: "w1",
+        reason: "Unavailable",
+        message: "list nodes: cannot reach the API server (ECONNREFUSED 10.0.0.1:6443)",
+        attempts: 5,
+      });
+      expect(watcher.status().clusters).toEqual([
+        {
+          name: "east",
+          synced: false,
+          lastError: "list nodes: cannot reach the API server (ECONNREFUSED 10.0.0.1:6443)",
+        },
+      ]);
+      // The leader hears of it: the cluster is marked dirty once, on the first failure.
+      const [entry] = await state.takeDirty(10);
+      expect(entry).toMatchObject({ cluster: "east", reason: "WatchFailing", marks: 1 });
+    } finally {
+      abort.abort();
+      await done;
+    }
   });
 
   it("stops every watch and leaves the membership when stopped", async () => {

@@ -4,19 +4,30 @@
  *
  *   every tick (≤ 1 s):  read the shard map → start watches it gained, stop watches it lost for
  *                        longer than one heartbeat period (the new owner has started by then:
- *                        a hand-off without a gap), restart watches whose definition changed
+ *                        a hand-off without a gap), restart watches whose definition changed;
+ *                        a watch that fails to start is tried again after a jittered, doubling
+ *                        backoff (warned once per streak), and its reason is reported to the
+ *                        leader (watch problem + dirty mark), which shows it in the status
  *   every heartbeat:     membership heartbeat; republish every synced cluster (cheap when
  *                        unchanged, and it refills an emptied Redis)
  *   on a watch change:   one `watcher.observe` span per coalesced change; publish at most one
  *                        snapshot per cluster at a time, at most every `publishIntervalMs`
  */
 import { SpanStatusCode, type Span, type Tracer } from "@opentelemetry/api";
-import type { Clock, Membership, ShardMapStore, SnapshotStore } from "@rrfleet/fleet-state";
-import type { WatchLogger } from "@rrfleet/kube";
+import type {
+  Clock,
+  DirtyQueue,
+  Membership,
+  ShardMapStore,
+  SnapshotStore,
+  WatchProblemStore,
+} from "@rrfleet/fleet-state";
+import type { BackoffBounds, WatchLogger } from "@rrfleet/kube";
 import type { ClusterSnapshot } from "@rrfleet/topology-core";
 import { traceparentOf } from "@rrfleet/telemetry";
 import type { WatcherBackgroundOperation, WatcherMetrics } from "./watcher-metrics.js";
 import { shouldApplyShardMap, type ShardMapVersion } from "./should-apply-shard-map.js";
+import { createStartFailures, type StartFailure } from "./track-start-failures.js";
 
 /** A registered cluster as the watcher needs it (`@rrfleet/kube`'s `RegisteredCluster` fits it). */
 export interface WatchableCluster {
@@ -41,10 +52,14 @@ export type WatcherLogger = WatchLogger;
 /** Dependencies of {@link createWatcher}. */
 export interface WatcherDeps {
   readonly watcherId: string;
-  readonly state: SnapshotStore & Membership & ShardMapStore;
+  readonly state: SnapshotStore &
+    Membership &
+    ShardMapStore &
+    WatchProblemStore &
+    Pick<DirtyQueue, "markDirty">;
   /** The registered clusters now. */
   readonly clusters: () => readonly WatchableCluster[];
-  /** Connects to a cluster and starts watching it; may reject (retried on the next tick). */
+  /** Connects to a cluster and starts watching it; may reject (retried after `startBackoff`). */
   readonly startWatch: (cluster: WatchableCluster) => Promise<ClusterWatchHandle>;
   readonly heartbeatMs: number;
   /** Relative capacity for shard assignment; default unset (1). */
@@ -53,6 +68,10 @@ export interface WatcherDeps {
   readonly tickMs?: number;
   /** Minimum time between two publishes of one cluster; default 100 ms. */
   readonly publishIntervalMs?: number;
+  /** Backoff between attempts to start a failing watch (full jitter, doubling); default 1 s → 60 s. */
+  readonly startBackoff?: BackoffBounds;
+  /** [0, 1) for the backoff's jitter; default Math.random. */
+  readonly random?: () => number;
   readonly clock: Clock;
   readonly logger: WatcherLogger;
   readonly metrics: WatcherMetrics;
@@ -69,6 +88,8 @@ export interface WatchedClusterStatus {
   readonly synced: boolean;
   /** Still watched after the shard map gave it to another watcher (until this time, epoch ms). */
   readonly releasingUntil?: number;
+  /** Why its watch could not be started (the last failure); absent once it started. */
+  readonly lastError?: string;
 }
 
 /** Where the watcher stands, for /readyz and /healthz. */
@@ -110,11 +131,18 @@ interface Watched {
  */
 export const MEMBERSHIP_TTL_BEATS = 2.5;
 
+/** Default of {@link WatcherDeps.startBackoff}. */
+export const DEFAULT_START_BACKOFF: BackoffBounds = { initialMs: 1_000, maxMs: 60_000 };
+
 /** Creates the watcher (see the module comment). */
 export function createWatcher(deps: WatcherDeps): Watcher {
   const { state, clock, logger, metrics, watcherId } = deps;
   const tickMs = deps.tickMs ?? Math.min(1_000, deps.heartbeatMs / 4);
   const publishIntervalMs = deps.publishIntervalMs ?? 100;
+  const startBackoff = deps.startBackoff ?? DEFAULT_START_BACKOFF;
+  const startFailures = createStartFailures(startBackoff, deps.random ?? Math.random);
+  /** A watch problem outlives the retries it describes, not a watcher that stopped reporting. */
+  const problemTtlMs = 2 * startBackoff.maxMs + MEMBERSHIP_TTL_BEATS * deps.heartbeatMs;
   const watched = new Map<string, Watched>();
   /** Clusters whose watch is being started: not started twice. */
   const starting = new Set<string>();
@@ -252,14 +280,63 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       );
       metrics.clustersOwned.set(watched.size);
       logger.info({ cluster: cluster.name }, "watching cluster");
+      if (startFailures.clear(cluster.name)) {
+        state.clearWatchProblem(cluster.name).catch((clearErr: unknown) => {
+          reportBackgroundError(
+            "clearWatchProblem",
+            clearErr,
+            "could not clear the cluster's watch problem; it expires",
+            { cluster: cluster.name },
+          );
+        });
+      }
     } catch (err: unknown) {
       metrics.watchStartErrors.inc({ cluster: cluster.name });
-      logger.warn(
-        { cluster: cluster.name, err: err instanceof Error ? err.message : String(err) },
-        "could not start watching the cluster; retrying",
-      );
+      const { failure, delayMs, isNews } = startFailures.fail(cluster.name, err, clock.now());
+      // One warning per streak (or when the reason changes); the retries are debug, and counted.
+      const fields = {
+        cluster: cluster.name,
+        reason: failure.reason,
+        err: failure.message,
+        attempts: failure.attempts,
+        retryInMs: delayMs,
+      };
+      const message = "could not start watching the cluster; retrying with backoff";
+      if (isNews) logger.warn(fields, message);
+      else logger.debug(fields, message);
+      void reportProblem(cluster.name, failure, isNews);
     } finally {
       starting.delete(cluster.name);
+    }
+  };
+
+  /** Tells the leader why `cluster` is not watched: it writes the reason into the status. */
+  const reportProblem = async (
+    cluster: string,
+    failure: StartFailure,
+    isNews: boolean,
+  ): Promise<void> => {
+    try {
+      await state.reportWatchProblem(
+        cluster,
+        {
+          watcher: watcherId,
+          reason: failure.reason,
+          message: failure.message,
+          attempts: failure.attempts,
+          at: clock.now(),
+        },
+        problemTtlMs,
+      );
+      // Without a snapshot the leader plans nothing for the cluster: mark it so it reads this.
+      if (isNews) await state.markDirty(cluster, { reason: "WatchFailing" });
+    } catch (err: unknown) {
+      reportBackgroundError(
+        "reportWatchProblem",
+        err,
+        "could not report why the cluster is not watched",
+        { cluster },
+      );
     }
   };
 
@@ -349,7 +426,12 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     await Promise.all(work);
     wanted = [...registered.keys()].filter(owned);
     for (const [name, cluster] of registered) {
-      if (owned(name) && !watched.has(name) && !starting.has(name)) work.push(start(cluster));
+      if (!owned(name)) {
+        // Not ours (any more): its new owner reports its own failures.
+        startFailures.clear(name);
+      } else if (!watched.has(name) && !starting.has(name) && startFailures.isDue(name, now)) {
+        work.push(start(cluster));
+      }
     }
     await Promise.all(work);
   };
@@ -395,7 +477,16 @@ export function createWatcher(deps: WatcherDeps): Watcher {
           ...(c.releasingUntil === undefined ? {} : { releasingUntil: c.releasingUntil }),
         })),
         // Owned but not watched yet (its watch is starting, or connecting failed): not synced.
-        ...wanted.filter((name) => !watched.has(name)).map((name) => ({ name, synced: false })),
+        ...wanted
+          .filter((name) => !watched.has(name))
+          .map((name) => {
+            const failure = startFailures.get(name);
+            return {
+              name,
+              synced: false,
+              ...(failure === undefined ? {} : { lastError: failure.message }),
+            };
+          }),
       ],
     }),
   };

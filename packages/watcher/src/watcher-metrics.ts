@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { createBackgroundErrorCounter, type BackgroundErrorCounter } from "@rrfleet/telemetry";
 
 /** The watcher's values of `rrfleet_background_errors_total{operation}` (a closed set). */
-export type WatcherBackgroundOperation = "waitForSync" | "readShardMap" | "leave";
+export type WatcherBackgroundOperation =
+  "waitForSync" | "readShardMap" | "leave" | "reportWatchProblem" | "clearWatchProblem";
 
 /** The watcher's Prometheus metrics (label values: cluster names and fixed words only). */
 export interface WatcherMetrics {
@@ -57,7 +58,7 @@ export function createWatcherMetrics(registry: Registry): WatcherMetrics {
     }),
     watchStartErrors: new Counter({
       name: "rrfleet_watch_start_errors_total",
-      help: "Failed attempts to connect to a cluster and start watching it; retried every tick.",
+      help: "Failed attempts to connect to a cluster and start watching it; retried with jittered exponential backoff (1 s to 60 s).",
       labelNames: ["cluster"],
       registers,
     }),

@@ -6,6 +6,7 @@ import {
   silentLogger,
   waitUntil,
 } from "../testing/fake-fleet.js";
+import { KubeError } from "@rrfleet/kube";
 import { createClusterWorker } from "./create-cluster-worker.js";
 import { campaignForLeadership } from "./leader-election.js";
 
@@ -67,5 +68,113 @@ describe("createClusterWorker", () => {
         "could not mark the cluster dirty again; the periodic resync plans it",
       ]),
     );
+  });
+
+  it("writes why a cluster is not watched into its status when there is no snapshot to plan from", async () => {
+    const state = createMemoryFleetState({ clock: systemClock, dirtyTakeTimeoutMs: 50 });
+    const member = makeFakeMember("east");
+    const deps = makeFakeLeaderDeps(state, [member]);
+    const stop = new AbortController();
+    const leadership = await campaignForLeadership(
+      { lease: state, candidateId: "a", timing, clock: systemClock, logger: silentLogger },
+      stop.signal,
+    );
+    const message = "list nodes: cannot reach the API server (ECONNREFUSED 10.0.0.1:6443)";
+    await state.reportWatchProblem(
+      "east",
+      { watcher: "w1", reason: "Unavailable", message, attempts: 4, at: 1_000 },
+      60_000,
+    );
+    await state.markDirty("east", { reason: "WatchFailing" });
+    const [entry] = await state.takeDirty(1);
+    if (entry === undefined) throw new Error("no dirty entry");
+    const worker = createClusterWorker(deps, leadership, () => undefined, {
+      nodeCounts: new Map(),
+      statusHistory: new Map(),
+    });
+
+    await worker.handle(entry, stop.signal);
+    stop.abort();
+    await leadership.release();
+
+    expect((await state.readStatuses())["east"]).toMatchObject({
+      phase: "Failing",
+      reason: "Unavailable",
+      message: `watcher w1 cannot watch the cluster: ${message}`,
+      failures: 4,
+      lastError: {
+        reason: "Unavailable",
+        message: `watcher w1 cannot watch the cluster: ${message}`,
+      },
+    });
+    expect(member.writes).toEqual([]);
+  });
+
+  it("warns once about a cluster that keeps failing, logs the retries at debug, and counts each", async () => {
+    const state = createMemoryFleetState({ clock: systemClock, dirtyTakeTimeoutMs: 50 });
+    const member = makeFakeMember("east");
+    const logged: { level: string; message: string }[] = [];
+    const log =
+      (level: string) =>
+      (_fields: object, message: string): void => {
+        logged.push({ level, message });
+      };
+    const logger = {
+      debug: log("debug"),
+      info: log("info"),
+      warn: log("warn"),
+      error: log("error"),
+      child: () => logger,
+    };
+    const base = makeFakeLeaderDeps(state, [member]);
+    const deps = {
+      ...base,
+      logger,
+      openCluster: () =>
+        Promise.reject(
+          new KubeError("Unavailable", "get nodes: cannot reach the API server (ECONNREFUSED)", {
+            retryable: true,
+          }),
+        ),
+      settings: { ...base.settings, backoff: { initialMs: 60_000, maxMs: 60_000 } },
+    };
+    const stop = new AbortController();
+    const leadership = await campaignForLeadership(
+      { lease: state, candidateId: "a", timing, clock: systemClock, logger: silentLogger },
+      stop.signal,
+    );
+    await state.publishSnapshot("east", member.fake.state(), { watcher: "w1", observedAt: 1 });
+    const worker = createClusterWorker(deps, leadership, () => undefined, {
+      nodeCounts: new Map(),
+      statusHistory: new Map(),
+    });
+
+    for (let generation = 1; generation <= 3; generation++) {
+      await worker.handle(
+        {
+          cluster: "east",
+          reason: "Retry",
+          marks: 1,
+          firstMarkedAt: 0,
+          lastMarkedAt: 0,
+          generation,
+          deliveries: 1,
+        },
+        stop.signal,
+      );
+    }
+    stop.abort();
+    await worker.idle();
+    await leadership.release();
+
+    const failures = logged.filter((l) => l.message.startsWith("cluster pass failed"));
+    expect(failures.map((l) => l.level)).toEqual(["warn", "debug", "debug"]);
+    const errors = (await deps.metrics.writeErrors.get()).values;
+    expect(errors.find((v) => v.labels.code === "Unavailable")?.value).toBe(3);
+    expect((await state.readStatuses())["east"]).toMatchObject({
+      phase: "Failing",
+      failures: 3,
+      lastError: { reason: "Unavailable" },
+    });
   });
 });

@@ -66,7 +66,8 @@ export function createClusterWorker(
     assertCurrent: leadership.assertCurrent,
   };
   const io = new Map<string, Promise<ClusterIo>>();
-  const failures = new Map<string, number>();
+  /** Each failing cluster's streak: failed passes in a row and the last error code. */
+  const failures = new Map<string, { readonly count: number; readonly code: string }>();
   const retries = new Set<Promise<void>>();
   const logOutcome = createOutcomeLog();
 
@@ -157,9 +158,25 @@ export function createClusterWorker(
       });
       if (view === undefined) {
         // Its watcher has not published yet (start-up, an emptied Redis): the first publish
-        // marks the cluster dirty again.
-        logger.debug({}, "no snapshot yet; waiting for the cluster's watcher");
-        fleetMetrics.passes.inc({ outcome: "NoSnapshot" });
+        // marks the cluster dirty again. A watcher that cannot watch it says why (and marks it
+        // dirty when the reason changes): that goes into the status, where people look.
+        const problem = await state.readWatchProblem(entry.cluster);
+        if (problem === undefined) {
+          logger.debug({}, "no snapshot yet; waiting for the cluster's watcher");
+          fleetMetrics.passes.inc({ outcome: "NoSnapshot" });
+        } else {
+          fleetMetrics.passes.inc({ outcome: "WatchFailing" });
+          const message = `watcher ${problem.watcher} cannot watch the cluster: ${problem.message}`;
+          await statuses.write(entry.cluster, {
+            phase: "Failing",
+            reason: problem.reason,
+            message,
+            updatedAt: clock.now(),
+            failures: problem.attempts,
+            lastError: { reason: problem.reason, message, at: problem.at },
+            leaderEpoch: leadership.epoch,
+          });
+        }
         await state.ackDirty(entry);
         return;
       }
@@ -259,18 +276,21 @@ export function createClusterWorker(
         finish({ kind: "Fenced", message: errorMessage(err) });
         return;
       }
-      const count = (failures.get(entry.cluster) ?? 0) + 1;
-      failures.set(entry.cluster, count);
+      const previous = failures.get(entry.cluster);
+      const count = (previous?.count ?? 0) + 1;
+      failures.set(entry.cluster, { count, code });
       metrics.reconcileDuration.observe(
         { cluster: entry.cluster, outcome: "Failed" },
         (clock.now() - started) / 1000,
       );
       fleetMetrics.passes.inc({ outcome: "Failed" });
       const delayMs = retryDelayMs(err, count, backoff, settings.random ?? Math.random);
-      logger.error(
-        { code, failures: count, retryInMs: delayMs, err: errorMessage(err) },
-        "cluster pass failed; will plan it again from its next snapshot",
-      );
+      // Warned once per streak (and when the code changes); the retries are debug. Every one
+      // is counted (rrfleet_write_errors_total) and the status carries the last error.
+      const fields = { code, failures: count, retryInMs: delayMs, err: errorMessage(err) };
+      const message = "cluster pass failed; will plan it again from its next snapshot";
+      if (previous === undefined || previous.code !== code) logger.warn(fields, message);
+      else logger.debug(fields, message);
       await statuses.write(entry.cluster, {
         phase: "Failing",
         reason: code,

@@ -70,7 +70,7 @@ export function createFleetApplierMetrics(registry: Registry): FleetApplierMetri
     }),
     passes: new Counter({
       name: "rrfleet_fleet_passes_total",
-      help: "Dirty clusters the leader handled, by outcome (reconcile outcome kinds, NoSnapshot, Unregistered, Failed).",
+      help: "Dirty clusters the leader handled, by outcome (reconcile outcome kinds, NoSnapshot, WatchFailing: no snapshot and its watcher reports why, Unregistered, Failed).",
       labelNames: ["outcome"],
       registers,
     }),

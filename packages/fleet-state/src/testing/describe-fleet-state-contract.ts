@@ -423,6 +423,26 @@ export function describeFleetStateContract(name: string, factory: FleetStateCont
         expect(await h.second.readLease()).toBeUndefined();
       });
 
+      it("keeps a watch problem until it is cleared or its TTL passes", async () => {
+        const problem = {
+          watcher: "w1",
+          reason: "Unavailable",
+          message: "list nodes: cannot reach the API server (ECONNREFUSED 10.0.0.1:6443)",
+          attempts: 3,
+          at: h.now(),
+        };
+        expect(await h.second.readWatchProblem("east")).toBeUndefined();
+
+        await h.first.reportWatchProblem("east", problem, LONG_TTL_MS);
+        expect(await h.second.readWatchProblem("east")).toEqual(problem);
+        await h.first.clearWatchProblem("east");
+        expect(await h.second.readWatchProblem("east")).toBeUndefined();
+
+        await h.first.reportWatchProblem("west", problem, SHORT_TTL_MS);
+        await h.advance(PAST_SHORT_TTL_MS);
+        expect(await h.second.readWatchProblem("west")).toBeUndefined();
+      });
+
       it("releases only for the holder at its epoch", async () => {
         const lease = await h.first.acquireOrRenew("a", LONG_TTL_MS);
         expect(await h.second.release("b", lease.epoch)).toBe(false);
