@@ -17,3 +17,4 @@ export * from "./fleet/snapshot-cluster-view.js";
 export * from "./record-outcome-metrics.js";
 export * from "./retry-policy.js";
 export * from "./service/applier-config.js";
+export * from "./service/open-kube-cluster.js";

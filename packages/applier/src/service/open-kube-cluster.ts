@@ -1,9 +1,12 @@
 import {
+  checkPermissions,
+  createAccessReviewClient,
   createCalicoNodeStatusCheck,
   createClusterWriter,
   createDelaySessionCheck,
   checkSessionStatusSupport,
   detectCalicoApi,
+  listControllerPermissions,
 } from "@rrfleet/kube";
 import type { ClusterIo, LeaderCluster } from "../fleet/fleet-leader-deps.js";
 
@@ -12,13 +15,21 @@ export interface SessionCheckSettings {
   readonly sessionCheck: "calico-node-status" | "delay";
   readonly switchoverDelayMs: number;
   readonly sessionTimeoutMs: number;
+  /** A dry run writes nothing: only the read permissions are required. Default false. */
+  readonly dryRun?: boolean;
 }
+
+const READ_VERBS: readonly string[] = ["get", "list", "watch"];
 
 /**
  * Connects the leader to one member cluster: detects how it serves Calico, checks that it can
- * confirm sessions through CalicoNodeStatus (unless the delay check is configured), and builds
- * its fenced writers and session check. Throws KubeError when the cluster cannot be reached or
- * cannot confirm sessions; the leader retries the cluster with backoff and writes nothing to it.
+ * confirm sessions through CalicoNodeStatus (unless the delay check is configured), asks
+ * SelfSubjectAccessReviews for every permission the leader will use there (the same list and
+ * check as `rrctl run` at start: a leader that finds a missing verb halfway through a plan leaves
+ * the cluster half-changed), and builds its fenced writers and session check. Throws KubeError
+ * when the cluster cannot be reached, cannot confirm sessions, or the credentials lack a
+ * permission (`Forbidden`, naming each); the leader then writes nothing to it, sets its status
+ * `Failing` with the reason, and retries it with backoff (so granting the role heals it).
  */
 export async function openKubeCluster(
   cluster: LeaderCluster,
@@ -29,6 +40,10 @@ export async function openKubeCluster(
   // Without CalicoNodeStatus every wait for sessions would fail: refuse the cluster up front.
   if (settings.sessionCheck === "calico-node-status")
     await checkSessionStatusSupport(connection, calico);
+  const permissions = listControllerPermissions(calico, {
+    sessionCheck: settings.sessionCheck === "calico-node-status",
+  }).filter((p) => settings.dryRun !== true || READ_VERBS.includes(p.verb));
+  await checkPermissions(createAccessReviewClient(connection.kubeConfig), permissions);
   return {
     writer: (fencing) => createClusterWriter(connection, calico, { fencing }),
     sessions: (fencing) =>
