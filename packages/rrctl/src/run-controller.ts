@@ -7,20 +7,12 @@ import {
 } from "@rrfleet/applier";
 import { createMemoryFleetState, systemClock } from "@rrfleet/fleet-state";
 import {
-  checkCalicoVersion,
-  checkPermissions,
-  checkSessionStatusSupport,
   connectCluster,
-  createAccessReviewClient,
   createCalicoNodeStatusCheck,
   createClusterWriter,
   createDelaySessionCheck,
-  detectCalicoApi,
   KubeError,
-  listControllerPermissions,
   watchCluster,
-  type CalicoApi,
-  type ClusterConnection,
 } from "@rrfleet/kube";
 import {
   createLogger,
@@ -35,13 +27,7 @@ import { createWatcher, createWatcherMetrics, type Watcher } from "@rrfleet/watc
 import type { Logger } from "pino";
 import { CliError } from "./cli-error.js";
 import type { RunOptions } from "./run-command.js";
-
-/** A cluster `rrctl run` manages, connected and checked. */
-interface ManagedCluster {
-  readonly name: string;
-  readonly connection: ClusterConnection;
-  readonly calico: CalicoApi;
-}
+import { createManagedCluster, type ManagedCluster } from "./create-managed-cluster.js";
 
 /** Embedded mode's one watcher and one lease candidate. */
 const EMBEDDED_ID = "embedded";
@@ -51,9 +37,12 @@ const EMBEDDED_HEARTBEAT_MS = 1_000;
 /**
  * The embedded controller: fleet mode's watcher and applier in one process, on the in-memory
  * shared state (DESIGN.md "Embedded mode": the same code paths). Connects to every cluster and
- * checks the credentials' RBAC before anything is written (a user mistake becomes a
- * {@link CliError} `ClusterError`), serves /metrics /healthz /readyz, then runs until `signal`
- * aborts and shuts down in order: applier (lease released), watcher (watches stopped), server.
+ * checks the credentials' RBAC before anything is written (a user mistake — a bad context, a
+ * missing permission, an unsupported Calico — becomes a {@link CliError} `ClusterError`); a
+ * cluster that cannot be reached (connection refused, timeout, 5xx) is not a mistake: the
+ * others are managed and it is retried with backoff, its reason in logs, metrics and status.
+ * Serves /metrics /healthz /readyz, then runs until `signal` aborts and shuts down in order:
+ * applier (lease released), watcher (watches stopped), server.
  */
 export async function runController(options: RunOptions, signal: AbortSignal): Promise<void> {
   const logger = createLogger({ service: "rrctl-run", level: options.logLevel });
@@ -68,19 +57,18 @@ export async function runController(options: RunOptions, signal: AbortSignal): P
     watcherId: EMBEDDED_ID,
     state,
     clusters: () => definitions,
-    startWatch: (definition) => {
+    startWatch: async (definition) => {
       const cluster = byName.get(definition.name);
-      if (cluster === undefined)
-        return Promise.reject(new Error(`unknown cluster ${definition.name}`));
-      return Promise.resolve(
-        watchCluster(cluster.connection, {
-          calico: cluster.calico,
-          logger: logger.child({ cluster: cluster.name, component: "watch" }),
-          onEvent: (resource, kind) => {
-            watcherMetrics.watchEvents.inc({ cluster: cluster.name, resource, kind });
-          },
-        }),
-      );
+      if (cluster === undefined) throw new Error(`unknown cluster ${definition.name}`);
+      // Checked at start, or not reachable then: checked now (the watcher backs off on failure).
+      const calico = await cluster.ready();
+      return watchCluster(cluster.connection, {
+        calico,
+        logger: logger.child({ cluster: cluster.name, component: "watch" }),
+        onEvent: (resource, kind) => {
+          watcherMetrics.watchEvents.inc({ cluster: cluster.name, resource, kind });
+        },
+      });
     },
     heartbeatMs: EMBEDDED_HEARTBEAT_MS,
     clock: systemClock,
@@ -139,7 +127,7 @@ export async function runController(options: RunOptions, signal: AbortSignal): P
         candidateId: `${EMBEDDED_ID}-${process.pid}`,
         timing: DEFAULT_LEASE_TIMING,
         clusters: () => leaderClusters,
-        openCluster: (cluster) => Promise.resolve(openManagedCluster(byName, cluster, options)),
+        openCluster: (cluster) => openManagedCluster(byName, cluster, options),
         clock: systemClock,
         logger,
         metrics: createApplierMetrics(registry),
@@ -176,20 +164,21 @@ export async function runController(options: RunOptions, signal: AbortSignal): P
   }
 }
 
-/** The writers and session check of a connected cluster. */
-function openManagedCluster(
+/** The writers and session check of a connected cluster, once its checks passed. */
+async function openManagedCluster(
   byName: ReadonlyMap<string, ManagedCluster>,
   cluster: LeaderCluster,
   options: RunOptions,
-): ClusterIo {
+): Promise<ClusterIo> {
   const managed = byName.get(cluster.name);
   if (managed === undefined) throw new Error(`unknown cluster ${cluster.name}`);
+  const calico = await managed.ready();
   return {
-    writer: (fencing) => createClusterWriter(managed.connection, managed.calico, { fencing }),
+    writer: (fencing) => createClusterWriter(managed.connection, calico, { fencing }),
     sessions: (fencing) =>
       options.sessionCheck === "delay"
         ? createDelaySessionCheck({ delayMs: options.switchoverDelayMs })
-        : createCalicoNodeStatusCheck(managed.connection, managed.calico, {
+        : createCalicoNodeStatusCheck(managed.connection, calico, {
             timeoutMs: options.sessionTimeoutMs,
             fallbackDelayMs: options.switchoverDelayMs,
             fencing,
@@ -207,29 +196,22 @@ async function connectClusters(options: RunOptions, logger: Logger): Promise<Man
         ...(options.kubeconfigPath === undefined ? {} : { kubeconfigPath: options.kubeconfigPath }),
         ...(context === undefined ? {} : { context }),
       });
-      const calico = await detectCalicoApi(connection);
-      const version = checkCalicoVersion(calico);
-      if (version.kind === "Unknown") {
+      const cluster = createManagedCluster(
+        connection,
+        { sessionCheck: options.sessionCheck, dryRun: options.dryRun },
+        logger,
+      );
+      try {
+        await cluster.ready();
+      } catch (err: unknown) {
+        // Down or unreachable now is not a mistake to exit on: manage the others, retry it.
+        if (!(err instanceof KubeError && err.retryable)) throw err;
         logger.warn(
-          { cluster: connection.name, calicoVersion: version.version },
-          "Calico version unknown (no ClusterInformation default, or not vX.Y.Z); assuming it is supported",
+          { cluster: cluster.name, code: err.code, err: err.message },
+          "cannot reach the cluster at start; managing the others and retrying it with backoff",
         );
       }
-      if (options.sessionCheck === "calico-node-status")
-        await checkSessionStatusSupport(connection, calico);
-      const permissions = listControllerPermissions(calico, {
-        sessionCheck: options.sessionCheck === "calico-node-status",
-      }).filter((p) => !options.dryRun || ["get", "list", "watch"].includes(p.verb));
-      await checkPermissions(createAccessReviewClient(connection.kubeConfig), permissions);
-      logger.info(
-        {
-          cluster: connection.name,
-          calico: calico.apiVersion,
-          calicoVersion: calico.calicoVersion,
-        },
-        "cluster connected; RBAC permissions checked",
-      );
-      clusters.push({ name: connection.name, connection, calico });
+      clusters.push(cluster);
     } catch (err: unknown) {
       if (err instanceof KubeError && err.code !== "Unknown") {
         throw new CliError("ClusterError", `${flag}: ${err.message}`, { cause: err });
@@ -245,7 +227,12 @@ function describeReadiness(watcher: Watcher, clusters: readonly ManagedCluster[]
   const problems = clusters.flatMap((cluster) => {
     const status = watched.get(cluster.name);
     if (status === undefined) return [`cluster ${cluster.name}: not watched yet`];
-    return status.synced ? [] : [`cluster ${cluster.name}: watch not synced yet`];
+    if (status.synced) return [];
+    return [
+      status.lastError === undefined
+        ? `cluster ${cluster.name}: watch not synced yet`
+        : `cluster ${cluster.name}: cannot watch it (${status.lastError}); retrying with backoff`,
+    ];
   });
   return { ok: problems.length === 0, problems };
 }
