@@ -417,12 +417,14 @@ describe.skipIf(unavailable !== undefined)(TITLE, () => {
       }
       return result;
     };
-    await waitFor(async () => ((await leaders()).length === 1 ? true : undefined), {
-      description: "one applier reports rrfleet_leader 1",
-      timeoutMs: 60_000,
-      intervalMs: 1_000,
-    });
-    expect(await leaders()).toHaveLength(1);
+    const found = await waitFor(
+      async () => {
+        const current = await leaders();
+        return current.length === 1 ? current : undefined;
+      },
+      { description: "one applier reports rrfleet_leader 1", timeoutMs: 60_000, intervalMs: 1_000 },
+    );
+    expect(found).toHaveLength(1);
   });
 
   it("converges the member clusters: reflectors labelled and annotated, clients labelled, mesh off", async () => {
@@ -486,7 +488,33 @@ describe.skipIf(unavailable !== undefined)(TITLE, () => {
         intervalMs: 2_000,
       },
     );
-    const report = await read();
+    // Watchers, the shard map and the leader's metrics are eventually consistent: poll until the
+    // report and the leader's /metrics agree, then check the report that did.
+    const { report, leaderMetrics } = await waitFor(
+      async () => {
+        const current = await read();
+        const holderHost = current.leader?.holder.replace(/-[^-]+$/, "") ?? "";
+        const everyWatcher =
+          current.watchers
+            .map((w) => w.id)
+            .sort()
+            .join() === [...WATCHERS].sort().join();
+        const watcherIds: readonly string[] = WATCHERS;
+        const everyClusterWatched = current.clusters.every((c) =>
+          watcherIds.includes(c.watcher ?? ""),
+        );
+        if (holderHost === "" || !everyWatcher || !everyClusterWatched) return undefined;
+        const metrics = await metricsOf(holderHost, 9465);
+        return /^rrfleet_leader\{[^}]*\} 1$/m.test(metrics)
+          ? { report: current, leaderMetrics: metrics }
+          : undefined;
+      },
+      {
+        description: "rrctl status: every watcher, every cluster watched, its leader leading",
+        timeoutMs: 60_000,
+        intervalMs: 2_000,
+      },
+    );
     expect(report.watchers.map((w) => w.id).sort()).toEqual([...WATCHERS]);
     expect(report.leader?.holder).toMatch(/^applier-[12]-/);
     expect(report.clusters.map((c) => c.name).sort()).toEqual(CLUSTERS.map((c) => c.name).sort());
@@ -495,8 +523,7 @@ describe.skipIf(unavailable !== undefined)(TITLE, () => {
       expect(cluster.status?.nodes).toBe(CLUSTERS.find((c) => c.name === cluster.name)?.nodes);
     }
     // The leader rrctl names is the applier whose metrics say it leads.
-    const holderHost = report.leader?.holder.replace(/-[^-]+$/, "") ?? "";
-    expect(await metricsOf(holderHost, 9465)).toMatch(/^rrfleet_leader\{[^}]*\} 1$/m);
+    expect(leaderMetrics).toMatch(/^rrfleet_leader\{[^}]*\} 1$/m);
     const text = await exec("applier-1", ["node", "packages/rrctl/bin/rrctl.js", "status"]);
     for (const { name } of CLUSTERS) expect(text).toContain(name);
   });

@@ -245,11 +245,24 @@ describe("rrctl run against a real API server", () => {
     ).toEqual([]);
     expect(observer.missingWhenMeshWentOff()).toBe(0);
     expect(observer.lostRoutes(), observer.losses().join("\n")).toBe(0);
-    expect((await run.probe("/readyz")).status).toBe(200);
-    const metrics = (await run.probe("/metrics")).body;
-    expect(metrics).toMatch(/rrfleet_cluster_converged\{cluster="run-rrfleet"\} 1/);
-    expect(metrics).toMatch(
-      /rrfleet_plan_steps_applied_total\{cluster="run-rrfleet",reason="DisableNodeMesh"\} 1/,
+    // /readyz and the metrics follow the API's state a pass later: poll them, never read once.
+    const current = run;
+    await waitFor(
+      async () => {
+        if ((await current.probe("/readyz")).status !== 200) return undefined;
+        const metrics = (await current.probe("/metrics")).body;
+        return /rrfleet_cluster_converged\{cluster="run-rrfleet"\} 1/.test(metrics) &&
+          /rrfleet_plan_steps_applied_total\{cluster="run-rrfleet",reason="DisableNodeMesh"\} 1/.test(
+            metrics,
+          )
+          ? true
+          : undefined;
+      },
+      {
+        description: "ready, converged and one DisableNodeMesh step in /metrics",
+        timeoutMs: 60_000,
+        abortIf: () => describeExit(current),
+      },
     );
   });
 

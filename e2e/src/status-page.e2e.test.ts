@@ -196,7 +196,13 @@ describe("the status page of rrctl run, in Chromium", () => {
       undefined,
       { timeout: 30_000 },
     );
-    expect(await page.textContent("[data-testid=next-step]")).toMatch(/Nothing to do/);
+    // The next step is drawn from the cluster's own poll: wait for it, do not read it once.
+    await page.waitForFunction(
+      () =>
+        /Nothing to do/.test(document.querySelector("[data-testid=next-step]")?.textContent ?? ""),
+      undefined,
+      { timeout: 30_000 },
+    );
     await page.screenshot({ path: join(REPORTS, "status-page.png"), fullPage: true });
     expect(consoleErrors).toEqual([]);
   });
@@ -244,10 +250,15 @@ describe("the status page of rrctl run, in Chromium", () => {
         expect([method, path, response.status]).toEqual([method, path, 405]);
       }
     }
-    const view = (await (await fetch(`${url}/api/clusters/${cluster.name}`)).json()) as {
-      counts: { nodes: number };
-    };
-    expect(view.counts.nodes).toBe(35);
+    await waitFor(
+      async () => {
+        const view = (await (await fetch(`${url}/api/clusters/${cluster.name}`)).json()) as {
+          counts: { nodes: number };
+        };
+        return view.counts.nodes === 35 ? true : undefined;
+      },
+      { description: "the cluster view counts 35 nodes", timeoutMs: 30_000 },
+    );
     expect(await readFleet()).toEqual(before);
   });
 
