@@ -125,6 +125,19 @@ describe("rrctl run against a real API server", () => {
     return takenBack;
   };
 
+  /** The controller's applied steps since `since`, one per line, for a failure's message. */
+  const describeSteps = async (since: number): Promise<string> =>
+    ((await run?.logLines()) ?? [])
+      .filter(
+        (l) =>
+          String(l["msg"]).startsWith("applied step") && Date.parse(String(l["time"])) >= since,
+      )
+      .map(
+        (l) =>
+          `${String(l["time"])} ${String(l["msg"])}${l["decisions"] === undefined ? "" : ` ${JSON.stringify(l["decisions"])}`}`,
+      )
+      .join("\n");
+
   beforeAll(async () => {
     cluster = await startTestCluster({
       name: "run",
@@ -344,7 +357,7 @@ describe("rrctl run against a real API server", () => {
     expect(after).not.toContain(third);
     expect(plan.summary.reflectors).toBe(3);
     expect(observer.lostRoutes(), observer.losses().join("\n")).toBe(0);
-    expect(await peersTakenBack(since)).toEqual([]);
+    expect(await peersTakenBack(since), await describeSteps(since)).toEqual([]);
   });
 
   it("replaces a deleted reflector make-before-break", async () => {
@@ -355,7 +368,7 @@ describe("rrctl run against a real API server", () => {
     expect(plan.summary.reflectors).toBe(3);
     expect(reflectorsOf(await readSnapshot())).not.toContain(reflector);
     expect(observer.lostRoutes(), observer.losses().join("\n")).toBe(0);
-    expect(await peersTakenBack(since)).toEqual([]);
+    expect(await peersTakenBack(since), await describeSteps(since)).toEqual([]);
   });
 
   it("logs no error and counts no write error for its routine conflicts", async () => {
@@ -363,10 +376,18 @@ describe("rrctl run against a real API server", () => {
     // under one controller process.
     const controller = run;
     if (controller === undefined) throw new Error("no controller running");
-    const errors = (await controller.logLines()).filter((line) => Number(line["level"]) >= 50);
+    const errors = (await controller.logLines()).filter((line) =>
+      ["error", "fatal"].includes(String(line["level"])),
+    );
     expect(errors.map((line) => `${String(line["msg"])} ${String(line["err"] ?? "")}`)).toEqual([]);
     const metrics = (await controller.probe("/metrics")).body;
-    expect(metrics).not.toMatch(/^rrfleet_write_errors_total\{[^}]*\} [1-9]/m);
+    const conflicts = (await controller.logLines()).filter((line) =>
+      /conflict/i.test(JSON.stringify(line)),
+    );
+    expect(
+      /^rrfleet_write_errors_total\{[^}]*\} [1-9].*$/m.exec(metrics)?.[0],
+      conflicts.map((line) => JSON.stringify(line)).join("\n"),
+    ).toBeUndefined();
   });
 
   it("converges after being SIGKILLed in the middle of a multi-step plan", async () => {
