@@ -121,4 +121,29 @@ describe("rrctl status", () => {
       stderr: "rrctl status: cannot reach Redis at redis://down:6379: connect ECONNREFUSED\n",
     });
   });
+
+  it("never prints the password of the Redis URL, whichever message carries it", async () => {
+    const url = "redis://rrfleet:s3cret@down:6379";
+    const runs = [
+      await runFakeCli(["status", "--redis-url", "http://rrfleet:s3cret@down:6379"]),
+      await runFakeCli(["status", "--redis-url", url], {
+        openFleetState: () => Promise.reject(new Error(`connect ECONNREFUSED (${url})`)),
+      }),
+      await runFakeCli(["status"], {
+        env: { REDIS_URL: url },
+        openFleetState: () =>
+          Promise.resolve({
+            state: {
+              readStatuses: () => Promise.reject(new Error(`lost ${url}`)),
+            } as never,
+            close: () => undefined,
+          }),
+      }),
+    ];
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).not.toContain("s3cret");
+      expect(run.stderr).toContain("rrfleet:***@down:6379");
+    }
+  });
 });
