@@ -46,7 +46,7 @@ export async function runApplierProcess(): Promise<number> {
     serviceInstanceId: config.applierId,
     ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
   });
-  const redis = await connectRedisWhenReady(config.redisUrl, {
+  const redis = await connectRedisWhenReady(config.redis, {
     signal: stopSignal,
     logger,
   });

@@ -25,8 +25,8 @@ export async function runRrctl(): Promise<void> {
     now: () => new Date(),
     runController: (options) =>
       runController(options, stopOnSignals({ secondSignalExitCode: 130 })),
-    openFleetState: async (redisUrl, prefix) => {
-      const redis = await connectRedis(redisUrl);
+    openFleetState: async (settings, prefix) => {
+      const redis = await connectRedis(settings);
       return {
         state: createRedisFleetState(redis, { prefix }),
         close: () => {

@@ -41,7 +41,7 @@ export async function runWatcherProcess(): Promise<number> {
     serviceInstanceId: config.watcherId,
     ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
   });
-  const redis = await connectRedisWhenReady(config.redisUrl, {
+  const redis = await connectRedisWhenReady(config.redis, {
     signal: stopSignal,
     logger,
   });
