@@ -56,6 +56,8 @@ export async function runApplierProcess(): Promise<number> {
   }
   const state = createRedisFleetState(redis, { prefix: config.redisPrefix });
   const registry = openClusterRegistry({
+    role: "applier",
+    allowExecCredentials: config.allowExecKubeconfig,
     ...(config.fleetFile === undefined ? {} : { fleetFile: config.fleetFile }),
     ...(config.secretsNamespace === undefined ? {} : { secretsNamespace: config.secretsNamespace }),
     logger: logger.child({ component: "registry" }),

@@ -51,6 +51,8 @@ export async function runWatcherProcess(): Promise<number> {
   }
   const state = createRedisFleetState(redis, { prefix: config.redisPrefix });
   const registry = openClusterRegistry({
+    role: "watcher",
+    allowExecCredentials: config.allowExecKubeconfig,
     ...(config.fleetFile === undefined ? {} : { fleetFile: config.fleetFile }),
     ...(config.secretsNamespace === undefined ? {} : { secretsNamespace: config.secretsNamespace }),
     logger: logger.child({ component: "registry" }),
