@@ -7,14 +7,18 @@
  * copy. (containers.e2e.test.ts runs the stack for real.)
  */
 import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseApplierConfig } from "@rrfleet/applier";
+import { connectRedis } from "@rrfleet/fleet-state";
 import { parseWatcherConfig } from "@rrfleet/watcher";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { findFreePort, sendRedisCommand, startManagedProcess, waitFor } from "./harness/index.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const COMPOSE_FILE = join(ROOT, "docker-compose.yml");
@@ -288,6 +292,71 @@ describe("docker-compose.yml", () => {
         "http://otel-collector:4318",
       );
       expect(service.environment?.["REDIS_URL"]).toBe("redis://redis:6379");
+    }
+  });
+
+  it("makes Redis demand the fleet's ACL user, whose random password only Redis writes and the services read", async () => {
+    const redis = compose.services["redis"] as ComposeService & {
+      readonly tmpfs?: readonly string[];
+    };
+    const [shell, flag, script] = redis.command ?? [];
+    expect([shell, flag]).toEqual(["sh", "-c"]);
+    const authMount = (redis.volumes ?? []).find((v) => v.startsWith("redis-auth:"));
+    expect(authMount).toBe("redis-auth:/var/lib/rrfleet-redis-auth");
+    const fleet = [
+      ...byEntry("packages/watcher/dist/main.js"),
+      ...byEntry("packages/applier/dist/main.js"),
+    ];
+    for (const [name, service] of fleet) {
+      expect(service.environment, name).toMatchObject({
+        REDIS_USERNAME: "rrfleet",
+        REDIS_PASSWORD_FILE: "/run/rrfleet-redis/password",
+      });
+      expect(service.volumes, name).toContain("redis-auth:/run/rrfleet-redis:ro");
+    }
+    // The start script, run here with Debian's redis-server, its paths mapped to a temp dir.
+    const dir = await mkdtemp(join(tmpdir(), "rrfleet-compose-redis-"));
+    const port = await findFreePort();
+    // Compose interpolates `$$` to `$` before the shell sees the script.
+    const patched = (script ?? "")
+      .replaceAll("$$", "$")
+      .replaceAll("/tmp/users.acl", join(dir, "users.acl"))
+      .replaceAll("/var/lib/rrfleet-redis-auth", dir)
+      .replace("--bind 0.0.0.0", `--bind 127.0.0.1 --port ${String(port)}`);
+    expect(patched).toContain(`--port ${String(port)}`);
+    const server = await startManagedProcess({
+      name: "compose redis",
+      command: "sh",
+      args: ["-c", patched],
+      logFile: join(dir, "redis.log"),
+    });
+    try {
+      const client = await waitFor(
+        () =>
+          connectRedis(
+            {
+              url: `redis://127.0.0.1:${String(port)}`,
+              username: "rrfleet",
+              passwordFile: join(dir, "password"),
+            },
+            { connectTimeoutMs: 1_000 },
+          ).catch(() => undefined),
+        {
+          description: "compose's Redis answering its ACL user",
+          timeoutMs: 20_000,
+          intervalMs: 200,
+        },
+      );
+      expect(await client.acl("WHOAMI")).toBe("rrfleet");
+      client.disconnect();
+      expect(await sendRedisCommand(port, "PING")).toMatch(/^-NOAUTH/);
+      const password = await readFile(join(dir, "password"), "utf8");
+      expect(password).toMatch(/^[0-9a-f]{48}$/);
+      expect(readFileSync(COMPOSE_FILE, "utf8")).not.toContain(password);
+      expect(await readFile(join(dir, "users.acl"), "utf8")).not.toContain(password);
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

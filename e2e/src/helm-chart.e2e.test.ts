@@ -1,7 +1,6 @@
 import { startBgpLab, type BgpLab } from "./bgp-lab/index.js";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +32,7 @@ import {
   PROMETHEUS_OPERATOR_VERSION,
   requestKube,
   runCommand,
+  sendRedisCommand,
   startManagedProcess,
   startRrctlRun,
   startTestCluster,
@@ -876,25 +876,6 @@ describe("deploy/helm/rrfleet", () => {
     });
   });
 });
-
-/** One inline Redis command over a raw socket; resolves with the first line of the reply. */
-function sendRedisCommand(port: number, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: "127.0.0.1", port }, () => {
-      socket.write(`${command}\r\n`);
-    });
-    let reply = "";
-    socket.setTimeout(5_000, () => socket.destroy(new Error("no reply from Redis")));
-    socket.on("data", (chunk: Buffer) => {
-      reply += chunk.toString("utf8");
-      if (reply.includes("\r\n")) {
-        socket.end();
-        resolve(reply.split("\r\n")[0] ?? "");
-      }
-    });
-    socket.once("error", reject);
-  });
-}
 
 interface LabelSelector {
   readonly matchLabels?: Readonly<Record<string, string>>;
