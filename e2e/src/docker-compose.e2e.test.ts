@@ -547,8 +547,17 @@ describe("deploy/kubernetes/fleet.yaml", () => {
         readonly spec: {
           readonly serviceAccountName?: string;
           readonly containers: readonly {
+            readonly command?: readonly string[];
             readonly args?: readonly string[];
             readonly env?: readonly { readonly name: string; readonly value: string }[];
+            readonly volumeMounts?: readonly {
+              readonly name: string;
+              readonly mountPath: string;
+            }[];
+          }[];
+          readonly volumes?: readonly {
+            readonly name: string;
+            readonly secret?: { readonly secretName: string };
           }[];
         };
       };
@@ -587,6 +596,44 @@ describe("deploy/kubernetes/fleet.yaml", () => {
     expect(role?.metadata.namespace).toBe(namespace);
     const secrets = role?.rules?.find((r) => r.resources.includes("secrets"));
     expect(secrets?.verbs).toEqual(expect.arrayContaining(["list", "watch"]));
+  });
+
+  it("logs the services in to Redis as an ACL user with the password from a Secret, Redis's default user off", () => {
+    const manifests = load();
+    const deployment = (name: string) =>
+      manifests.find((m) => m.kind === "Deployment" && m.metadata.name === name)?.spec?.template
+        ?.spec;
+    for (const name of ["rrfleet-watcher", "rrfleet-applier"]) {
+      const { env } = environmentOf(manifests, name);
+      expect(env, name).toMatchObject({
+        REDIS_USERNAME: "rrfleet",
+        REDIS_PASSWORD_FILE: "/var/run/secrets/rrfleet/redis/password",
+      });
+      const pod = deployment(name);
+      const mount = pod?.containers[0]?.volumeMounts?.find(
+        (m) => m.mountPath === "/var/run/secrets/rrfleet/redis",
+      );
+      const volume = pod?.volumes?.find((v) => v.name === mount?.name);
+      expect(volume?.secret?.secretName, name).toBe("rrfleet-redis");
+    }
+    const redis = deployment("rrfleet-redis")?.containers[0];
+    const script = [...(redis?.command ?? []), ...(redis?.args ?? [])].join(" ");
+    expect(script).toContain("user default off");
+    expect(script).toContain("--aclfile");
+    expect(script).toContain("sha256sum");
+  });
+
+  it("runs watchers and appliers under ServiceAccounts of their own", () => {
+    const manifests = load();
+    const accountOf = (name: string) =>
+      manifests.find((m) => m.kind === "Deployment" && m.metadata.name === name)?.spec?.template
+        ?.spec.serviceAccountName;
+    expect(accountOf("rrfleet-watcher")).toBe("rrfleet-watcher");
+    expect(accountOf("rrfleet-applier")).toBe("rrfleet-applier");
+    const accounts = manifests
+      .filter((m) => m.kind === "ServiceAccount")
+      .map((m) => m.metadata.name);
+    expect(accounts).toEqual(expect.arrayContaining(["rrfleet-watcher", "rrfleet-applier"]));
   });
 
   it("notices an environment value a service refuses", () => {
