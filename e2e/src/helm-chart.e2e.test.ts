@@ -16,6 +16,8 @@ import {
   parseClusterSecret,
   parseFleetFile,
   readClusterSnapshot,
+  startClusterRegistry,
+  type ClusterSecret,
   type Permission,
 } from "@rrfleet/kube";
 import { parsePolicy, planCluster, type Policy } from "@rrfleet/topology-core";
@@ -521,6 +523,49 @@ describe("deploy/helm/rrfleet", () => {
       (s) => s.metadata.labels?.["rrfleet.io/credentials-for"] === "watcher",
     );
     expect(JSON.stringify(watcherSecrets)).not.toContain("applier-token");
+  });
+
+  it("hands each role's registry that role's credentials from the rendered Secrets", async () => {
+    const secrets = (rendered.get("fleet-values.yaml") ?? [])
+      .filter((o) => o.kind === "Secret" && o.metadata.labels?.["rrfleet.io/cluster"] === "true")
+      .map((o): ClusterSecret => ({
+        namespace: "fleet",
+        name: o.metadata.name,
+        labels: o.metadata.labels ?? {},
+        data: Object.fromEntries(
+          Object.entries((o as KubeObject & { stringData: Record<string, string> }).stringData).map(
+            ([k, v]) => [k, Buffer.from(v).toString("base64")],
+          ),
+        ),
+      }));
+    const tokens: Record<string, Record<string, string | undefined>> = {};
+    for (const role of ["watcher", "applier"] as const) {
+      const registry = startClusterRegistry({
+        role,
+        secretSource: {
+          namespace: "fleet",
+          start: (onChange) => {
+            queueMicrotask(onChange);
+            return {
+              secrets: () => secrets,
+              isSynced: () => true,
+              lastError: () => undefined,
+              stop: () => Promise.resolve(),
+            };
+          },
+        },
+      });
+      await registry.waitForReady();
+      expect(registry.problems()).toEqual([]);
+      tokens[role] = Object.fromEntries(
+        registry.clusters().map((c) => [c.name, c.connect().kubeConfig.getCurrentUser()?.token]),
+      );
+      await registry.stop();
+    }
+    expect(tokens).toEqual({
+      watcher: { "prod-east": "watcher-token-east", "prod-west": "watcher-token-west" },
+      applier: { "prod-east": "applier-token-east", "prod-west": "applier-token-west" },
+    });
   });
 
   it("starts the in-chart Redis with the services' ACL user opened by the password, and the default user off", async () => {
