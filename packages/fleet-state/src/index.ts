@@ -14,4 +14,5 @@ export * from "./shard-map-store.js";
 export * from "./snapshot-store.js";
 export * from "./status-store.js";
 export * from "./connect-redis.js";
+export * from "./resolve-redis-options.js";
 export * from "./carry-status-history.js";

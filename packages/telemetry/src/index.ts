@@ -5,3 +5,4 @@ export * from "./start-telemetry-server.js";
 export * from "./service-env.js";
 export * from "./start-tracing.js";
 export * from "./stop-on-signals.js";
+export * from "./redact-url-credentials.js";
