@@ -16,6 +16,7 @@ WORKDIR /src
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
 COPY packages/applier/package.json packages/applier/
+COPY packages/fleet-service/package.json packages/fleet-service/
 COPY packages/fleet-state/package.json packages/fleet-state/
 COPY packages/kube/package.json packages/kube/
 COPY packages/rrctl/package.json packages/rrctl/

@@ -7,14 +7,18 @@
  * copy. (containers.e2e.test.ts runs the stack for real.)
  */
 import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseApplierConfig } from "@rrfleet/applier";
+import { connectRedis } from "@rrfleet/fleet-state";
 import { parseWatcherConfig } from "@rrfleet/watcher";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { findFreePort, sendRedisCommand, startManagedProcess, waitFor } from "./harness/index.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const COMPOSE_FILE = join(ROOT, "docker-compose.yml");
@@ -291,6 +295,71 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  it("makes Redis demand the fleet's ACL user, whose random password only Redis writes and the services read", async () => {
+    const redis = compose.services["redis"] as ComposeService & {
+      readonly tmpfs?: readonly string[];
+    };
+    const [shell, flag, script] = redis.command ?? [];
+    expect([shell, flag]).toEqual(["sh", "-c"]);
+    const authMount = (redis.volumes ?? []).find((v) => v.startsWith("redis-auth:"));
+    expect(authMount).toBe("redis-auth:/var/lib/rrfleet-redis-auth");
+    const fleet = [
+      ...byEntry("packages/watcher/dist/main.js"),
+      ...byEntry("packages/applier/dist/main.js"),
+    ];
+    for (const [name, service] of fleet) {
+      expect(service.environment, name).toMatchObject({
+        REDIS_USERNAME: "rrfleet",
+        REDIS_PASSWORD_FILE: "/run/rrfleet-redis/password",
+      });
+      expect(service.volumes, name).toContain("redis-auth:/run/rrfleet-redis:ro");
+    }
+    // The start script, run here with Debian's redis-server, its paths mapped to a temp dir.
+    const dir = await mkdtemp(join(tmpdir(), "rrfleet-compose-redis-"));
+    const port = await findFreePort();
+    // Compose interpolates `$$` to `$` before the shell sees the script.
+    const patched = (script ?? "")
+      .replaceAll("$$", "$")
+      .replaceAll("/tmp/users.acl", join(dir, "users.acl"))
+      .replaceAll("/var/lib/rrfleet-redis-auth", dir)
+      .replace("--bind 0.0.0.0", `--bind 127.0.0.1 --port ${String(port)}`);
+    expect(patched).toContain(`--port ${String(port)}`);
+    const server = await startManagedProcess({
+      name: "compose redis",
+      command: "sh",
+      args: ["-c", patched],
+      logFile: join(dir, "redis.log"),
+    });
+    try {
+      const client = await waitFor(
+        () =>
+          connectRedis(
+            {
+              url: `redis://127.0.0.1:${String(port)}`,
+              username: "rrfleet",
+              passwordFile: join(dir, "password"),
+            },
+            { connectTimeoutMs: 1_000 },
+          ).catch(() => undefined),
+        {
+          description: "compose's Redis answering its ACL user",
+          timeoutMs: 20_000,
+          intervalMs: 200,
+        },
+      );
+      expect(await client.acl("WHOAMI")).toBe("rrfleet");
+      client.disconnect();
+      expect(await sendRedisCommand(port, "PING")).toMatch(/^-NOAUTH/);
+      const password = await readFile(join(dir, "password"), "utf8");
+      expect(password).toMatch(/^[0-9a-f]{48}$/);
+      expect(readFileSync(COMPOSE_FILE, "utf8")).not.toContain(password);
+      expect(await readFile(join(dir, "users.acl"), "utf8")).not.toContain(password);
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("wires traces to Jaeger and metrics to Prometheus, which scrapes every watcher and applier", () => {
     const { collector, prometheus, jaeger } = loadObservability();
     expect(Object.keys(collector.service.pipelines).sort()).toEqual(["metrics", "traces"]);
@@ -478,8 +547,17 @@ describe("deploy/kubernetes/fleet.yaml", () => {
         readonly spec: {
           readonly serviceAccountName?: string;
           readonly containers: readonly {
+            readonly command?: readonly string[];
             readonly args?: readonly string[];
             readonly env?: readonly { readonly name: string; readonly value: string }[];
+            readonly volumeMounts?: readonly {
+              readonly name: string;
+              readonly mountPath: string;
+            }[];
+          }[];
+          readonly volumes?: readonly {
+            readonly name: string;
+            readonly secret?: { readonly secretName: string };
           }[];
         };
       };
@@ -518,6 +596,44 @@ describe("deploy/kubernetes/fleet.yaml", () => {
     expect(role?.metadata.namespace).toBe(namespace);
     const secrets = role?.rules?.find((r) => r.resources.includes("secrets"));
     expect(secrets?.verbs).toEqual(expect.arrayContaining(["list", "watch"]));
+  });
+
+  it("logs the services in to Redis as an ACL user with the password from a Secret, Redis's default user off", () => {
+    const manifests = load();
+    const deployment = (name: string) =>
+      manifests.find((m) => m.kind === "Deployment" && m.metadata.name === name)?.spec?.template
+        ?.spec;
+    for (const name of ["rrfleet-watcher", "rrfleet-applier"]) {
+      const { env } = environmentOf(manifests, name);
+      expect(env, name).toMatchObject({
+        REDIS_USERNAME: "rrfleet",
+        REDIS_PASSWORD_FILE: "/var/run/secrets/rrfleet/redis/password",
+      });
+      const pod = deployment(name);
+      const mount = pod?.containers[0]?.volumeMounts?.find(
+        (m) => m.mountPath === "/var/run/secrets/rrfleet/redis",
+      );
+      const volume = pod?.volumes?.find((v) => v.name === mount?.name);
+      expect(volume?.secret?.secretName, name).toBe("rrfleet-redis");
+    }
+    const redis = deployment("rrfleet-redis")?.containers[0];
+    const script = [...(redis?.command ?? []), ...(redis?.args ?? [])].join(" ");
+    expect(script).toContain("user default off");
+    expect(script).toContain("--aclfile");
+    expect(script).toContain("sha256sum");
+  });
+
+  it("runs watchers and appliers under ServiceAccounts of their own", () => {
+    const manifests = load();
+    const accountOf = (name: string) =>
+      manifests.find((m) => m.kind === "Deployment" && m.metadata.name === name)?.spec?.template
+        ?.spec.serviceAccountName;
+    expect(accountOf("rrfleet-watcher")).toBe("rrfleet-watcher");
+    expect(accountOf("rrfleet-applier")).toBe("rrfleet-applier");
+    const accounts = manifests
+      .filter((m) => m.kind === "ServiceAccount")
+      .map((m) => m.metadata.name);
+    expect(accounts).toEqual(expect.arrayContaining(["rrfleet-watcher", "rrfleet-applier"]));
   });
 
   it("notices an environment value a service refuses", () => {

@@ -1,7 +1,6 @@
 import { startBgpLab, type BgpLab } from "./bgp-lab/index.js";
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createConnection } from "node:net";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +16,8 @@ import {
   parseClusterSecret,
   parseFleetFile,
   readClusterSnapshot,
+  startClusterRegistry,
+  type ClusterSecret,
   type Permission,
 } from "@rrfleet/kube";
 import { parsePolicy, planCluster, type Policy } from "@rrfleet/topology-core";
@@ -33,6 +34,7 @@ import {
   PROMETHEUS_OPERATOR_VERSION,
   requestKube,
   runCommand,
+  sendRedisCommand,
   startManagedProcess,
   startRrctlRun,
   startTestCluster,
@@ -83,6 +85,7 @@ interface PodSpec {
   readonly volumes?: readonly {
     readonly name: string;
     readonly configMap?: { readonly name: string };
+    readonly secret?: { readonly secretName: string };
   }[];
 }
 
@@ -523,6 +526,49 @@ describe("deploy/helm/rrfleet", () => {
     expect(JSON.stringify(watcherSecrets)).not.toContain("applier-token");
   });
 
+  it("hands each role's registry that role's credentials from the rendered Secrets", async () => {
+    const secrets = (rendered.get("fleet-values.yaml") ?? [])
+      .filter((o) => o.kind === "Secret" && o.metadata.labels?.["rrfleet.io/cluster"] === "true")
+      .map((o): ClusterSecret => ({
+        namespace: "fleet",
+        name: o.metadata.name,
+        labels: o.metadata.labels ?? {},
+        data: Object.fromEntries(
+          Object.entries((o as KubeObject & { stringData: Record<string, string> }).stringData).map(
+            ([k, v]) => [k, Buffer.from(v).toString("base64")],
+          ),
+        ),
+      }));
+    const tokens: Record<string, Record<string, string | undefined>> = {};
+    for (const role of ["watcher", "applier"] as const) {
+      const registry = startClusterRegistry({
+        role,
+        secretSource: {
+          namespace: "fleet",
+          start: (onChange) => {
+            queueMicrotask(onChange);
+            return {
+              secrets: () => secrets,
+              isSynced: () => true,
+              lastError: () => undefined,
+              stop: () => Promise.resolve(),
+            };
+          },
+        },
+      });
+      await registry.waitForReady();
+      expect(registry.problems()).toEqual([]);
+      tokens[role] = Object.fromEntries(
+        registry.clusters().map((c) => [c.name, c.connect().kubeConfig.getCurrentUser()?.token]),
+      );
+      await registry.stop();
+    }
+    expect(tokens).toEqual({
+      watcher: { "prod-east": "watcher-token-east", "prod-west": "watcher-token-west" },
+      applier: { "prod-east": "applier-token-east", "prod-west": "applier-token-west" },
+    });
+  });
+
   it("starts the in-chart Redis with the services' ACL user opened by the password, and the default user off", async () => {
     const redis = named(
       rendered.get("fleet-values.yaml") ?? [],
@@ -581,6 +627,104 @@ describe("deploy/helm/rrfleet", () => {
       ).rejects.toThrow();
       // The ACL file holds the password's hash, not the password.
       expect(readFileSync(join(dir, "users.acl"), "utf8")).not.toContain(password);
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("serves the in-chart Redis over TLS only with redis.tls.enabled, the services presenting the chart's client certificate", async () => {
+    const objects = rendered.get("all-toggles-values.yaml") ?? [];
+    const redis = named(objects, "Deployment", "-redis") as Workload;
+    const secretName = (workload: Workload, mountPath: string) => {
+      const pod = workload.spec.template.spec;
+      const mount = pod.containers[0]?.volumeMounts?.find((m) => m.mountPath === mountPath);
+      return pod.volumes?.find((v) => v.name === mount?.name)?.secret?.secretName;
+    };
+    const serverSecret = named(objects, "Secret", "-redis-server-tls");
+    const clientSecret = named(objects, "Secret", "-redis-client-tls");
+    expect(secretName(redis, "/var/run/secrets/redis-tls")).toBe(serverSecret?.metadata.name);
+    for (const suffix of ["-watcher", "-applier"]) {
+      const service = named(objects, "Deployment", suffix) as Workload;
+      const env = envOf(service);
+      expect(env["REDIS_URL"], suffix).toBe(`rediss://${redis.metadata.name}:6379`);
+      expect(env, suffix).toMatchObject({
+        REDIS_TLS_CA_FILE: "/var/run/secrets/rrfleet/redis-tls/ca.crt",
+        REDIS_TLS_CERT_FILE: "/var/run/secrets/rrfleet/redis-tls/tls.crt",
+        REDIS_TLS_KEY_FILE: "/var/run/secrets/rrfleet/redis-tls/tls.key",
+      });
+      // The services hold the client certificate, never the server's key.
+      expect(secretName(service, "/var/run/secrets/rrfleet/redis-tls"), suffix).toBe(
+        clientSecret?.metadata.name,
+      );
+      const parsed = suffix === "-watcher" ? parseWatcherConfig(env) : parseApplierConfig(env);
+      expect(parsed, suffix).toMatchObject({ ok: true });
+    }
+    // Redis's own start script, run here on a free port with the rendered certificates.
+    const dir = await mkdtemp(join(tmpdir(), "rrfleet-chart-redis-tls-"));
+    const write = async (folder: string, data: Readonly<Record<string, string>>) => {
+      await mkdir(join(dir, folder));
+      for (const [key, value] of Object.entries(data)) {
+        await writeFile(join(dir, folder, key), Buffer.from(value, "base64"));
+      }
+    };
+    await write("server", dataOf(serverSecret));
+    await write("client", dataOf(clientSecret));
+    const password = "a-generated-password-0123456789";
+    await writeFile(join(dir, "password"), password);
+    const username = envOf(named(objects, "Deployment", "-applier") as Workload)["REDIS_USERNAME"];
+    const port = await findFreePort();
+    const [, , script] = redis.spec.template.spec.containers[0]?.command ?? [];
+    const patched = (script ?? "")
+      .replaceAll("/var/run/secrets/redis-tls", join(dir, "server"))
+      .replaceAll("/var/run/secrets/redis/password", join(dir, "password"))
+      .replaceAll("/data", dir)
+      .replace("--tls-port 6379", `--tls-port ${String(port)} --bind 127.0.0.1`);
+    expect(patched).toContain(`--tls-port ${String(port)}`);
+    const server = await startManagedProcess({
+      name: "chart redis tls",
+      command: "sh",
+      args: ["-c", patched],
+      logFile: join(dir, "redis.log"),
+      env: { ...process.env, REDIS_USERNAME: username ?? "" },
+    });
+    const login = {
+      url: `rediss://127.0.0.1:${String(port)}`,
+      username: username ?? "",
+      passwordFile: join(dir, "password"),
+    };
+    const client = join(dir, "client");
+    try {
+      const redisClient = await waitFor(
+        () =>
+          connectRedis(
+            {
+              ...login,
+              tls: {
+                caFile: join(client, "ca.crt"),
+                certFile: join(client, "tls.crt"),
+                keyFile: join(client, "tls.key"),
+              },
+            },
+            { connectTimeoutMs: 1_000 },
+          ).catch(() => undefined),
+        { description: "the chart's Redis over TLS", timeoutMs: 20_000, intervalMs: 200 },
+      );
+      expect(await redisClient.acl("WHOAMI")).toBe(username);
+      redisClient.disconnect();
+      // No client certificate, or no TLS at all: refused.
+      await expect(
+        connectRedis(
+          { ...login, tls: { caFile: join(client, "ca.crt") } },
+          { connectTimeoutMs: 2_000 },
+        ),
+      ).rejects.toThrow();
+      await expect(
+        connectRedis(
+          { ...login, url: `redis://127.0.0.1:${String(port)}` },
+          { connectTimeoutMs: 2_000 },
+        ),
+      ).rejects.toThrow();
     } finally {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
@@ -876,25 +1020,6 @@ describe("deploy/helm/rrfleet", () => {
     });
   });
 });
-
-/** One inline Redis command over a raw socket; resolves with the first line of the reply. */
-function sendRedisCommand(port: number, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: "127.0.0.1", port }, () => {
-      socket.write(`${command}\r\n`);
-    });
-    let reply = "";
-    socket.setTimeout(5_000, () => socket.destroy(new Error("no reply from Redis")));
-    socket.on("data", (chunk: Buffer) => {
-      reply += chunk.toString("utf8");
-      if (reply.includes("\r\n")) {
-        socket.end();
-        resolve(reply.split("\r\n")[0] ?? "");
-      }
-    });
-    socket.once("error", reject);
-  });
-}
 
 interface LabelSelector {
   readonly matchLabels?: Readonly<Record<string, string>>;

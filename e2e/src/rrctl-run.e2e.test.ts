@@ -14,6 +14,7 @@ import {
   createNodeFactory,
   describeExit,
   grantShippedClusterRole,
+  readAuditedWrites,
   readLogTail,
   startRouteObserver,
   startRrctlRun,
@@ -104,8 +105,45 @@ describe("rrctl run against a real API server", () => {
     (await process.logLines()).filter((line) => String(line["msg"]).startsWith("applied step"))
       .length;
 
+  /**
+   * BGPPeers the controller created at or after `since` and deleted again: each one is a session
+   * set up and torn down on every node it selects, for nothing (from the API server's audit log).
+   */
+  const peersTakenBack = async (since: number): Promise<string[]> => {
+    const file = cluster.auditLogFile;
+    if (file === undefined) throw new Error("the test cluster keeps no audit log");
+    const created = new Map<string, number>();
+    const takenBack: string[] = [];
+    for (const w of await readAuditedWrites(file)) {
+      if (w.user !== CONTROLLER.name || w.resource !== "bgppeers" || w.code >= 300) continue;
+      if (w.receivedAt < since) continue;
+      if (w.verb === "create") created.set(w.name, w.receivedAt);
+      const at = created.get(w.name);
+      if (w.verb === "delete" && at !== undefined)
+        takenBack.push(`${w.name}: deleted ${w.receivedAt - at} ms after it was created`);
+    }
+    return takenBack;
+  };
+
+  /** The controller's applied steps since `since`, one per line, for a failure's message. */
+  const describeSteps = async (since: number): Promise<string> =>
+    ((await run?.logLines()) ?? [])
+      .filter(
+        (l) =>
+          String(l["msg"]).startsWith("applied step") && Date.parse(String(l["time"])) >= since,
+      )
+      .map(
+        (l) =>
+          `${String(l["time"])} ${String(l["msg"])}${l["decisions"] === undefined ? "" : ` ${JSON.stringify(l["decisions"])}`}`,
+      )
+      .join("\n");
+
   beforeAll(async () => {
-    cluster = await startTestCluster({ name: "run", users: [LIMITED, CONTROLLER] });
+    cluster = await startTestCluster({
+      name: "run",
+      users: [LIMITED, CONTROLLER],
+      auditLog: true,
+    });
     await grantShippedClusterRole(cluster.kubeConfig, "clusterrole.yaml", {
       kind: "User",
       name: CONTROLLER.name,
@@ -303,6 +341,7 @@ describe("rrctl run against a real API server", () => {
   });
 
   it("follows node churn: nodes added, deleted, NotReady within and past the grace period, cordoned", async () => {
+    const since = Date.now();
     const before = await readSnapshot();
     const reflectors = reflectorsOf(before);
     const [withinGrace, pastGrace] = reflectors;
@@ -331,15 +370,37 @@ describe("rrctl run against a real API server", () => {
     expect(after).not.toContain(third);
     expect(plan.summary.reflectors).toBe(3);
     expect(observer.lostRoutes(), observer.losses().join("\n")).toBe(0);
+    expect(await peersTakenBack(since), await describeSteps(since)).toEqual([]);
   });
 
   it("replaces a deleted reflector make-before-break", async () => {
+    const since = Date.now();
     const reflector = reflectorsOf(await readSnapshot())[0] ?? "";
     await nodes.deleteNode(reflector);
     const plan = await waitForConverged("converged after a reflector was deleted");
     expect(plan.summary.reflectors).toBe(3);
     expect(reflectorsOf(await readSnapshot())).not.toContain(reflector);
     expect(observer.lostRoutes(), observer.losses().join("\n")).toBe(0);
+    expect(await peersTakenBack(since), await describeSteps(since)).toEqual([]);
+  });
+
+  it("logs no error and counts no write error for its routine conflicts", async () => {
+    // Everything above (a fresh rollout, a restored BGPPeer, churn, a reflector deleted) ran
+    // under one controller process.
+    const controller = run;
+    if (controller === undefined) throw new Error("no controller running");
+    const errors = (await controller.logLines()).filter((line) =>
+      ["error", "fatal"].includes(String(line["level"])),
+    );
+    expect(errors.map((line) => `${String(line["msg"])} ${String(line["err"] ?? "")}`)).toEqual([]);
+    const metrics = (await controller.probe("/metrics")).body;
+    const conflicts = (await controller.logLines()).filter((line) =>
+      /conflict/i.test(JSON.stringify(line)),
+    );
+    expect(
+      /^rrfleet_write_errors_total\{[^}]*\} [1-9].*$/m.exec(metrics)?.[0],
+      conflicts.map((line) => JSON.stringify(line)).join("\n"),
+    ).toBeUndefined();
   });
 
   it("converges after being SIGKILLed in the middle of a multi-step plan", async () => {

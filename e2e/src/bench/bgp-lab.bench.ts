@@ -9,7 +9,13 @@ import { readFile } from "node:fs/promises";
 import { connectCluster, readClusterSnapshot } from "@rrfleet/kube";
 import { parsePolicy } from "@rrfleet/topology-core";
 import { afterAll, it } from "vitest";
-import { measureScenario, startBgpLab, type BgpLab } from "../bgp-lab/index.js";
+import {
+  describeGaps,
+  measureScenario,
+  startBgpLab,
+  type BgpLab,
+  type ScenarioResult,
+} from "../bgp-lab/index.js";
 import { runCommand } from "../bgp-lab/run-command.js";
 import {
   createNodeFactory,
@@ -74,7 +80,7 @@ it(`runs a ${NODES}-node BGP lab through a rollout and a reflector loss`, async 
       `lab memory ${(await labMemoryMiB(theLab)).toFixed(0)} MiB`,
   );
   const testCluster = cluster;
-  await measureScenario({
+  const fresh = await measureScenario({
     name: `${NODES} nodes, ${REFLECTORS} reflectors: mesh on → reflectors, mesh off`,
     cluster: testCluster,
     lab: theLab,
@@ -90,10 +96,11 @@ it(`runs a ${NODES}-node BGP lab through a rollout and a reflector loss`, async 
     },
     abortIf: () => (run === undefined ? undefined : describeExit(run)),
   });
+  printGaps(fresh);
   console.log(
     `bgp-bench: lab memory with reflectors ${(await labMemoryMiB(theLab)).toFixed(0)} MiB`,
   );
-  await measureScenario({
+  const deleted = await measureScenario({
     name: `${NODES} nodes: a reflector deleted`,
     cluster: testCluster,
     lab: theLab,
@@ -110,4 +117,10 @@ it(`runs a ${NODES}-node BGP lab through a rollout and a reflector loss`, async 
     },
     abortIf: () => (run === undefined ? undefined : describeExit(run)),
   });
+  printGaps(deleted);
 });
+
+/** The worst gaps that were not a node's own block, if any: the benchmark asserts nothing. */
+function printGaps(result: ScenarioResult): void {
+  if (result.report.longestMs > 0) console.log(`bgp-bench: gaps:\n${describeGaps(result.report)}`);
+}

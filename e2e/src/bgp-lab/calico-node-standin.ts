@@ -100,6 +100,8 @@ export async function startCalicoNodeStandIn(
   const blocks = new Map<string, string>();
   const renderedClusterIds = new Map<string, string | undefined>();
   const lastReport = new Map<string, number>();
+  /** Nodes in a role-change window whose sessions are all Established: since when, continuously. */
+  const establishedSince = new Map<string, number>();
   const problems: string[] = [];
   let nextBlock = 0;
   let reconfigurations = 0;
@@ -223,7 +225,10 @@ export async function startCalicoNodeStandIn(
       reconfigurations++;
     });
 
-    // A role change ends when every BGP session of the node to a running node is Established again.
+    // A role change ends when every BGP session of the node to a running node has been Established
+    // for SESSIONS_STABLE_MS without a break: right after the first Established, a collision (both
+    // ends dial a `Node_` peer) can still drop one and flush its routes, as the lab has seen on
+    // joining nodes 2 s after their sessions first came up.
     const changing = [...daemons.keys()].filter((n) => judge.isChangingRole(n) && !failed.has(n));
     const running = new Set(
       network
@@ -236,7 +241,16 @@ export async function startCalicoNodeStandIn(
       const settled = protocols?.every(
         (p) => p.bgpState === "Established" || !running.has(neighborOf(p.name)),
       );
-      if (settled === true) judge.closeRoleChange(name);
+      if (settled !== true) {
+        establishedSince.delete(name);
+        return;
+      }
+      const since = establishedSince.get(name) ?? Date.now();
+      establishedSince.set(name, since);
+      if (Date.now() - since >= SESSIONS_STABLE_MS) {
+        judge.closeRoleChange(name);
+        establishedSince.delete(name);
+      }
     });
 
     await reportStatuses();
@@ -368,6 +382,9 @@ export async function startCalicoNodeStandIn(
     },
   };
 }
+
+/** How long a changing node's sessions must stay Established before its window closes. */
+const SESSIONS_STABLE_MS = 5_000;
 
 /** `Node_10_1_0_2` → `10.1.0.2`. */
 export function neighborOf(protocol: string): string {

@@ -8,8 +8,9 @@
  * - **own-block**: the gap started while one of the two nodes was starting its sessions afresh —
  *   its route-reflector cluster ID appeared, went or changed (which restarts all its BGP
  *   sessions), or it just joined the cluster — from the first configuration that carried the
- *   change (or BIRD's start) until BIRD shows all of its BGP sessions Established, plus a short
- *   settle for the kernel; unavoidable, reported;
+ *   change (or BIRD's start) until BIRD has shown all of its BGP sessions Established for 5 s
+ *   without a break (a collision can still drop a session right after it first comes up), plus
+ *   a short settle for the kernel; unavoidable, reported;
  * - **other**: everything else, which a rollout must never cause.
  *
  * Replacements. BIRD 1.6 changes a kernel route by deleting it and adding the new one

@@ -36,3 +36,4 @@ export * from "./install-crds.js";
 export * from "./kube-request.js";
 export * from "./monitoring-fleet.js";
 export * from "./launch-chromium.js";
+export * from "./send-redis-command.js";

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  ApiextensionsV1Api,
   CustomObjectsApi,
   loadYaml,
   type KubeConfig,
@@ -11,6 +10,7 @@ import {
 import type { CalicoApiVersion } from "@rrfleet/topology-core";
 import { E2E_DIR } from "./e2e-dir.js";
 import { isApiStatus } from "./is-api-status.js";
+import { createCrds } from "./install-crds.js";
 import { waitFor } from "./wait-for.js";
 
 /** The Calico version written to `ClusterInformation default` (the CRDs' release). */
@@ -42,26 +42,9 @@ export async function installCalicoCrds(
   timeoutMs = 60_000,
 ): Promise<InstalledCalicoCrds> {
   const crds = await readCrds(CRD_DIRS[apiVersion]);
-  const extensions = kubeConfig.makeApiClient(ApiextensionsV1Api);
-  await Promise.all(crds.map((body) => extensions.createCustomResourceDefinition({ body })));
-  const names = crds.map((crd) => crd.metadata?.name ?? "").sort();
-
-  await waitFor(
-    async () => {
-      const list = await extensions.listCustomResourceDefinition();
-      const established = new Set(
-        list.items
-          .filter((crd) =>
-            (crd.status?.conditions ?? []).some(
-              (c) => c.type === "Established" && c.status === "True",
-            ),
-          )
-          .map((crd) => crd.metadata?.name),
-      );
-      return names.every((name) => established.has(name)) ? true : undefined;
-    },
-    { description: `${String(names.length)} Calico CRDs Established`, timeoutMs, intervalMs: 200 },
-  );
+  const names = (
+    await createCrds(kubeConfig, crds, timeoutMs, `${String(crds.length)} Calico CRDs Established`)
+  ).sort();
 
   const [group, version] = apiVersion.split("/") as [string, string];
   const customObjects = kubeConfig.makeApiClient(CustomObjectsApi);

@@ -17,10 +17,23 @@ export async function installCrds(
   files: readonly string[],
   timeoutMs = 60_000,
 ): Promise<string[]> {
-  const extensions = kubeConfig.makeApiClient(ApiextensionsV1Api);
   const crds = await Promise.all(
     files.map(async (file) => loadYaml<V1CustomResourceDefinition>(await readFile(file, "utf8"))),
   );
+  return createCrds(kubeConfig, crds, timeoutMs);
+}
+
+/**
+ * Creates `crds` and waits until each is Established (`description` names them in a timeout's
+ * message; default: their names). Returns the CRD names in the order given.
+ */
+export async function createCrds(
+  kubeConfig: KubeConfig,
+  crds: readonly V1CustomResourceDefinition[],
+  timeoutMs = 60_000,
+  description?: string,
+): Promise<string[]> {
+  const extensions = kubeConfig.makeApiClient(ApiextensionsV1Api);
   await Promise.all(crds.map((body) => extensions.createCustomResourceDefinition({ body })));
   const names = crds.map((crd) => crd.metadata?.name ?? "");
   await waitFor(
@@ -37,7 +50,7 @@ export async function installCrds(
       );
       return names.every((name) => established.has(name)) ? true : undefined;
     },
-    { description: `${names.join(", ")} Established`, timeoutMs, intervalMs: 200 },
+    { description: description ?? `${names.join(", ")} Established`, timeoutMs, intervalMs: 200 },
   );
   return names;
 }

@@ -95,6 +95,60 @@ describe("executeStep", () => {
     expect(seen).toEqual([{ kind: "Node", object: snapshot.nodes[2] }]);
   });
 
+  it("sends a node's second write in one step against its first write's result, not the snapshot", async () => {
+    // An API server's optimistic concurrency in miniature: a patch must carry the node's
+    // current resourceVersion, and each accepted patch bumps it.
+    let state = snapshot;
+    const versions = new Map(snapshot.nodes.map((n) => [n.name, Number(n.resourceVersion ?? 1)]));
+    const writer: ActionWriter = {
+      apply(action, observed) {
+        if (action.kind !== "Node" || observed?.kind !== "Node")
+          throw new Error("node writes only");
+        const current = versions.get(action.name) ?? 0;
+        if (Number(observed.object.resourceVersion ?? 1) !== current) {
+          return Promise.reject(new Error(`409 on ${action.name}`));
+        }
+        versions.set(action.name, current + 1);
+        return Promise.resolve({
+          kind: "Node",
+          name: action.name,
+          deleted: false,
+          resourceVersion: String(current + 1),
+          attempts: 1,
+        });
+      },
+    };
+    const demotion: Action[] = [
+      {
+        verb: "patch",
+        kind: "Node",
+        name: "node-00001",
+        patch: { metadata: { annotations: { "projectcalico.org/RouteReflectorClusterID": null } } },
+      },
+      {
+        verb: "patch",
+        kind: "Node",
+        name: "node-00001",
+        patch: { metadata: { labels: { "rrfleet.io/reflector": null } } },
+      },
+    ];
+    for (const inAnyOrder of [false, true]) {
+      const execution = await executeStep(stepOf(demotion, inAnyOrder), state, {
+        writer,
+        bucket: bucket(),
+      });
+      expect(execution.results.map((r) => r.resourceVersion)).toHaveLength(2);
+      // Start the next round from the server's state, as a new plan would.
+      state = {
+        ...state,
+        nodes: state.nodes.map((n) =>
+          n.name === "node-00001" ? { ...n, resourceVersion: String(versions.get(n.name)) } : n,
+        ),
+      };
+    }
+    expect(versions.get("node-00001")).toBe(5);
+  });
+
   it("stops at the first failed write and reports it", async () => {
     const writer = Object.assign(createRecordingWriter(), { failOn: true });
     await expect(

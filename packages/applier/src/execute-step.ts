@@ -1,4 +1,4 @@
-import type { Action, ClusterSnapshot, Step } from "@rrfleet/topology-core";
+import { applyActions, type Action, type ClusterSnapshot, type Step } from "@rrfleet/topology-core";
 import type { ObservedObject, WriteResult } from "@rrfleet/kube";
 import type { TokenBucket } from "./token-bucket.js";
 
@@ -44,7 +44,7 @@ export async function executeStep(
   snapshot: ClusterSnapshot,
   deps: ExecuteStepDeps,
 ): Promise<StepExecution> {
-  const observe = createObservedLookup(snapshot);
+  const { observe, record } = createObservedLookup(snapshot);
   const results: WriteResult[] = [];
   let rateLimitWaitMs = 0;
   const write = async (action: Action): Promise<void> => {
@@ -52,21 +52,46 @@ export async function executeStep(
     const waited = await deps.bucket.take(deps.signal);
     rateLimitWaitMs += waited;
     const result = await deps.writer.apply(action, observe(action), deps.signal);
+    record(action, result);
     results.push(result);
     deps.onWrite?.(action, result, waited);
   };
-  const width = step.inAnyOrder ? (deps.concurrency ?? DEFAULT_CONCURRENCY) : 1;
+  // Two writes to one node (a demotion: cluster ID, then labels) must not race each other.
+  const width =
+    step.inAnyOrder && !writesOneNodeTwice(step.actions)
+      ? (deps.concurrency ?? DEFAULT_CONCURRENCY)
+      : 1;
   await runWithConcurrency(step.actions, width, write);
   return { results, rateLimitWaitMs };
 }
 
-/** The object each action was planned against: undefined for creates. */
-function createObservedLookup(
-  snapshot: ClusterSnapshot,
-): (action: Action) => ObservedObject | undefined {
+/**
+ * The object each action was planned against (undefined for creates) — for a node this step has
+ * already written, the node as that write left it: the plan's second write to a node (a
+ * demotion's labels after its cluster ID) was planned knowing the first, and sending the
+ * snapshot's resourceVersion with it would only earn a conflict with our own write.
+ */
+function createObservedLookup(snapshot: ClusterSnapshot): {
+  observe: (action: Action) => ObservedObject | undefined;
+  record: (action: Action, result: WriteResult) => void;
+} {
   const nodes = new Map(snapshot.nodes.map((node) => [node.name, node]));
   const peers = new Map(snapshot.bgpPeers.map((peer) => [peer.name, peer]));
-  return (action) => {
+  const record = (action: Action, result: WriteResult): void => {
+    if (action.kind !== "Node") return;
+    const node = nodes.get(action.name);
+    if (node === undefined) return;
+    const [written] = applyActions({ ...snapshot, nodes: [node] }, [action]).nodes;
+    if (written === undefined) return;
+    const { resourceVersion: _planned, ...rest } = written;
+    nodes.set(
+      action.name,
+      result.resourceVersion === undefined
+        ? rest
+        : { ...rest, resourceVersion: result.resourceVersion },
+    );
+  };
+  const observe = (action: Action): ObservedObject | undefined => {
     switch (action.kind) {
       case "Node": {
         const node = nodes.get(action.name);
@@ -84,6 +109,18 @@ function createObservedLookup(
           : { kind: "BGPConfiguration", object: snapshot.bgpConfiguration };
     }
   };
+  return { observe, record };
+}
+
+/** Whether two of `actions` patch the same node. */
+function writesOneNodeTwice(actions: readonly Action[]): boolean {
+  const seen = new Set<string>();
+  for (const action of actions) {
+    if (action.kind !== "Node") continue;
+    if (seen.has(action.name)) return true;
+    seen.add(action.name);
+  }
+  return false;
 }
 
 /** Runs `work` over `items`, at most `width` at once, stopping at the first failure. */

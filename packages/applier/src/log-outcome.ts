@@ -1,5 +1,6 @@
 import type { ReconcileOutcome } from "./reconcile-cluster.js";
 import type { ApplierLogger } from "./applier-logger.js";
+import type { Decision } from "@rrfleet/topology-core";
 
 /**
  * Logs reconcile outcomes the way operators read them: every applied step and the sessions
@@ -41,6 +42,8 @@ export function createOutcomeLog(): (
             actions: step.actions.length,
             stepsLeft: plan.steps.length - 1,
             rateLimitWaitMs: execution.rateLimitWaitMs,
+            // Why the design changes reflectors (the first few), so the log answers "why this node".
+            ...describeRoleDecisions(plan.decisions),
             ...(sessions === undefined
               ? {}
               : {
@@ -95,4 +98,12 @@ export function createOutcomeLog(): (
       }
     }
   };
+}
+
+/** The design's promotions and demotions as short log fields (at most 10), or none. */
+function describeRoleDecisions(decisions: readonly Decision[]): { decisions?: string[] } {
+  const changes = decisions.flatMap((d) =>
+    d.kind === "promote" || d.kind === "demote" ? [`${d.kind} ${d.node}: ${d.message}`] : [],
+  );
+  return changes.length === 0 ? {} : { decisions: changes.slice(0, 10) };
 }

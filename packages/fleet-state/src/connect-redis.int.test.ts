@@ -24,20 +24,28 @@ describe("connectRedis", () => {
     }
   });
 
-  it("refuses a URL of another scheme, naming it", async () => {
+  it("refuses a URL of another scheme, naming the scheme", async () => {
     await expect(connectRedis("http://127.0.0.1:6379")).rejects.toMatchObject({
       code: "Invalid",
-      message: 'Redis URL must be redis:// or rediss://, got "http://127.0.0.1:6379"',
+      message: 'REDIS_URL: must be a redis:// or rediss:// URL, got scheme "http:"',
     });
   });
 
-  it("rejects with a retryable Unavailable, password redacted, when nothing listens", async () => {
+  it("never echoes the password of a URL it refuses", async () => {
+    for (const url of ["http://user:s3cret@127.0.0.1:6379", "redis://user:s3cret@", "s3cret"]) {
+      const err = await connectRedis(url).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "Invalid" });
+      expect((err as Error).message).not.toContain("s3cret");
+    }
+  });
+
+  it("rejects with a retryable Unavailable, naming the URL without its password, when nothing listens", async () => {
     const port = await findFreePort();
     const err = await connectRedis(`redis://user:secret@127.0.0.1:${port}`, {
       connectTimeoutMs: 500,
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "Unavailable", retryable: true });
-    expect((err as Error).message).toContain(`redis://user:***@127.0.0.1:${port}`);
+    expect((err as Error).message).toContain(`redis://user@127.0.0.1:${port}`);
     expect((err as Error).message).not.toContain("secret");
   });
 });

@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { systemClock } from "./clock.js";
 import { FleetStateError } from "./fleet-state-error.js";
+import { resolveRedisOptions, type RedisConnectionSettings } from "./resolve-redis-options.js";
 
 /** Options of {@link connectRedis}. */
 export interface ConnectRedisOptions {
@@ -10,21 +11,36 @@ export interface ConnectRedisOptions {
   readonly maxReconnectDelayMs?: number;
 }
 
+/** Replies that mean Redis refused who we are (AUTH, or a user without rights to PING). */
+const AUTH_REPLY = /^(WRONGPASS|NOAUTH|NOPERM)\b/;
+
+/** Node's TLS errors about the peer's certificate: a configuration problem, not an outage. */
+const CERTIFICATE_ERROR =
+  /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)/;
+
 /**
  * Opens the ioredis client the fleet services share, tuned for a coordination cache that may
  * vanish: a command fails fast (one retry, no unbounded offline queue) so callers see
  * `Unavailable` and retry on their own schedule, while the client keeps reconnecting in the
- * background with capped backoff. Resolves once the connection is ready. Rejects with
- * FleetStateError `Invalid` on a URL that is not `redis://` or `rediss://`, and `Unavailable`
- * when the first connection does not come up in time (the client is closed then).
+ * background with capped backoff. `target` is a URL or the full settings (ACL user, password
+ * file, TLS CA and client certificate: see {@link RedisConnectionSettings}). Resolves once the
+ * connection is ready and answers PING as the configured user. Rejects with FleetStateError
+ * `Invalid` on settings that do not fit together or files that cannot be read (naming the
+ * variable), `Unauthenticated` when Redis refuses the credentials or TLS refuses the server's
+ * certificate (not retryable: a configuration error), and a retryable `Unavailable` when the
+ * first connection does not come up in time (the client is closed then). No message holds a
+ * password.
  */
-export async function connectRedis(url: string, options: ConnectRedisOptions = {}): Promise<Redis> {
-  if (!/^rediss?:\/\/\S+$/.test(url)) {
-    throw new FleetStateError("Invalid", `Redis URL must be redis:// or rediss://, got "${url}"`);
-  }
+export async function connectRedis(
+  target: string | RedisConnectionSettings,
+  options: ConnectRedisOptions = {},
+): Promise<Redis> {
+  const settings = typeof target === "string" ? { url: target } : target;
+  const resolved = await resolveRedisOptions(settings);
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const maxDelay = options.maxReconnectDelayMs ?? 5_000;
-  const redis = new Redis(url, {
+  const redis = new Redis({
+    ...resolved.options,
     lazyConnect: true,
     connectTimeout: connectTimeoutMs,
     maxRetriesPerRequest: 1,
@@ -34,12 +50,21 @@ export async function connectRedis(url: string, options: ConnectRedisOptions = {
     // A failover replica answers READONLY: reconnect to find the new primary.
     reconnectOnError: (err) => err.message.startsWith("READONLY"),
   });
+  // The first error while connecting explains a failure better than the timeout does.
+  let firstError: unknown;
   // Errors surface through the failing calls; the client's 'error' events would otherwise crash.
-  redis.on("error", () => undefined);
+  redis.on("error", (err: unknown) => {
+    firstError ??= err;
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      redis.connect(),
+      (async () => {
+        await redis.connect();
+        // ioredis reports a refused AUTH as an 'error' event, not as a failed connect: PING
+        // proves the login worked (NOAUTH otherwise).
+        await redis.ping();
+      })(),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           reject(new Error(`no connection after ${connectTimeoutMs} ms`));
@@ -49,28 +74,57 @@ export async function connectRedis(url: string, options: ConnectRedisOptions = {
     return redis;
   } catch (err: unknown) {
     redis.disconnect();
-    throw new FleetStateError(
-      "Unavailable",
-      `cannot connect to Redis at ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`,
-      { retryable: true, cause: err },
-    );
+    throw describeConnectFailure(resolved.target, settings, firstError ?? err, err);
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+/** The FleetStateError for a first connection that failed with `cause`. */
+function describeConnectFailure(
+  target: string,
+  settings: RedisConnectionSettings,
+  cause: unknown,
+  last: unknown,
+): FleetStateError {
+  const message = (cause instanceof Error ? cause.message : String(cause)).split("\n")[0] ?? "";
+  const code =
+    typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : "";
+  if (AUTH_REPLY.test(message)) {
+    const variables = ["REDIS_USERNAME", "REDIS_PASSWORD_FILE"].join(", ");
+    return new FleetStateError(
+      "Unauthenticated",
+      `Redis at ${target} refused the credentials (${variables}): ${message}`,
+      { cause },
+    );
+  }
+  if (CERTIFICATE_ERROR.test(code)) {
+    const variable =
+      settings.tls?.caFile === undefined
+        ? "REDIS_TLS_CA_FILE unset: system CAs"
+        : "REDIS_TLS_CA_FILE";
+    return new FleetStateError(
+      "Unauthenticated",
+      `TLS with Redis at ${target} failed (${variable}): ${message}`,
+      { cause },
+    );
+  }
+  const lastMessage = (last instanceof Error ? last.message : String(last)).split("\n")[0] ?? "";
+  return new FleetStateError(
+    "Unavailable",
+    `cannot connect to Redis at ${target}: ${message}${lastMessage === message ? "" : ` (${lastMessage})`}`,
+    { retryable: true, cause },
+  );
 }
 
 /**
  * {@link connectRedis}, retried with capped backoff (1 s doubling to 30 s) while Redis is not
  * there yet: compose and Kubernetes start services in any order. Resolves undefined when
- * `signal` aborts first. Rejects only on an invalid URL.
+ * `signal` aborts first. Rejects at once on `Invalid` and `Unauthenticated` (settings to fix,
+ * not an outage to wait out).
  */
 export async function connectRedisWhenReady(
-  url: string,
+  target: string | RedisConnectionSettings,
   options: {
     readonly signal: AbortSignal;
     /** Told about each failed attempt (a pino logger fits it). */
@@ -79,9 +133,9 @@ export async function connectRedisWhenReady(
 ): Promise<Redis | undefined> {
   for (let attempt = 1; !options.signal.aborted; attempt++) {
     try {
-      return await connectRedis(url);
+      return await connectRedis(target);
     } catch (err: unknown) {
-      if (err instanceof FleetStateError && err.code === "Invalid") throw err;
+      if (err instanceof FleetStateError && !err.retryable) throw err;
       const retryInMs = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
       options.logger?.warn(
         { err: err instanceof Error ? err.message : String(err), attempt, retryInMs },

@@ -13,6 +13,8 @@ export type FleetStateErrorCode =
   | "Corrupt"
   /** Redis could not be reached or did not answer in time. */
   | "Unavailable"
+  /** Redis refused the credentials, or TLS refused the server's certificate: fix the settings. */
+  | "Unauthenticated"
   /** Redis answered with an error. */
   | "ServerError";
 

@@ -15,4 +15,5 @@ export * from "./snapshot-store.js";
 export * from "./status-store.js";
 export * from "./watch-problem-store.js";
 export * from "./connect-redis.js";
+export * from "./resolve-redis-options.js";
 export * from "./carry-status-history.js";

@@ -1,3 +1,4 @@
+import { redactUrlCredentials } from "@rrfleet/telemetry";
 import { CliError, type CliErrorCode } from "./cli-error.js";
 import { EXPLAIN_USAGE, runExplainCommand } from "./explain-command.js";
 import { parseCommandLine } from "./parse-command-line.js";
@@ -76,17 +77,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   } catch (err: unknown) {
     if (err instanceof CliError) {
-      io.stderr(`${prefix}: ${err.message}\n`);
+      // A message may quote a URL (--redis-url, a cause from ioredis): never its password.
+      io.stderr(`${prefix}: ${redactUrlCredentials(err.message)}\n`);
       if (err.code === "UsageError") io.stderr(`Run "${prefix} --help" for usage.\n`);
       return exitCodeOf(err.code);
     }
-    const message = err instanceof Error ? err.message : String(err);
+    const message = redactUrlCredentials(err instanceof Error ? err.message : String(err));
     io.stderr(
       `${prefix}: internal error: ${message.split("\n")[0] ?? ""}` +
         `${io.debug === true ? "" : " (set RRFLEET_DEBUG=1 to see the stack trace)"}\n`,
     );
     if (io.debug === true && err instanceof Error && err.stack !== undefined) {
-      io.stderr(`${err.stack}\n`);
+      io.stderr(`${redactUrlCredentials(err.stack)}\n`);
     }
     return 1;
   }

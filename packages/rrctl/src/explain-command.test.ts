@@ -9,22 +9,16 @@ import {
 } from "@rrfleet/topology-core";
 import { describe, expect, it } from "vitest";
 import { runFakeCli } from "./testing/fake-io.js";
-import { makeListJson, makeNodeObject, makeSmallClusterFiles } from "./testing/kube-objects.js";
+import {
+  clusterFileArgs,
+  makeListJson,
+  makeNodeObject,
+  makeSmallClusterFiles,
+} from "./testing/kube-objects.js";
 
 const NOW = "2026-11-28T00:00:00Z";
 const CLUSTER = makeSmallClusterFiles();
-const INPUT = [
-  "--nodes",
-  "nodes.json",
-  "--bgppeers",
-  "bgppeers.json",
-  "--bgpconfigurations",
-  "bgpconfigurations.json",
-  "--policy",
-  "policy.yaml",
-  "--now",
-  NOW,
-];
+const INPUT = clusterFileArgs(NOW);
 
 function snapshotOf(files: Record<string, string>): ClusterSnapshot {
   const nodes = projectNodeList(JSON.parse(files["nodes.json"] ?? ""));

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { findOldNode } from "@rrfleet/telemetry/testing";
 import { describe, expect, it } from "vitest";
 
 // End to end through the compiled binary: the package's `test` script builds dist/ first.
@@ -12,9 +13,13 @@ interface Exit {
   readonly stderr: string;
 }
 
-function runNode(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
+function runNode(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  node: string = process.execPath,
+): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
+    const child = spawn(node, args, {
       cwd: PACKAGE_DIR,
       env: { ...process.env, RRFLEET_DEBUG: "", ...env },
     });
@@ -90,4 +95,17 @@ describe("the rrctl binary", () => {
     ]);
     expect(run).toEqual({ code: 0, stdout: "function\n", stderr: "" });
   });
+
+  const oldNode = findOldNode();
+  it.skipIf(oldNode === undefined).each(["bin/rrctl.js", "dist/main.js"])(
+    `refuses an old Node.js (${oldNode?.path ?? "none on this machine"}) in %s with one line and exit code 2`,
+    async (entry) => {
+      const run = await runNode([entry, ...SAMPLE_ARGS], {}, oldNode?.path ?? "");
+      expect(run.stderr).toBe(
+        `rrctl: needs Node.js 22.19.0 or newer, but runs on Node.js v${oldNode?.version ?? ""} (${oldNode?.path ?? ""}); use Node.js 24 (in the repository, npx and npm scripts put it first on PATH: node_modules/.bin/node)\n`,
+      );
+      expect(run.stdout).toBe("");
+      expect(run.code).toBe(2);
+    },
+  );
 });

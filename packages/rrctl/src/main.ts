@@ -1,46 +1,21 @@
 #!/usr/bin/env node
-// rrctl's composition root: the only module that touches `process`. Importing it does nothing
-// unless it is the program being run, so tests and the bin launcher can import `main`.
+// rrctl's entry point. It checks the Node.js version before it loads anything else (on an older
+// Node the dependencies throw while loading), then loads and runs run-rrctl.ts. Importing it
+// does nothing unless it is the program being run, so tests and the bin launcher can import
+// `main`.
 import { realpathSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { connectRedis, createRedisFleetState } from "@rrfleet/fleet-state";
-import { stopOnSignals } from "@rrfleet/telemetry";
-import { runCli, type CliIo } from "./cli.js";
-import { readLiveCluster } from "./read-live-cluster.js";
-import { runController } from "./run-controller.js";
+import { requireSupportedNode } from "@rrfleet/telemetry/require-supported-node";
 
 /**
  * Runs rrctl against the real process (argv, stdio, files, live clusters, wall clock) and sets
- * the exit code.
+ * the exit code: 2 on a Node.js older than the one the dependencies need, with one line on
+ * stderr.
  */
 export async function main(): Promise<void> {
-  // `rrctl plan | head` closes stdout early: stop quietly instead of dying with a stack trace.
-  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code !== "EPIPE") throw err;
-    process.exit(process.exitCode ?? 0);
-  });
-  const io: CliIo = {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    readFile: (path) => readFile(path, "utf8"),
-    readCluster: readLiveCluster,
-    now: () => new Date(),
-    runController: (options) =>
-      runController(options, stopOnSignals({ secondSignalExitCode: 130 })),
-    openFleetState: async (redisUrl, prefix) => {
-      const redis = await connectRedis(redisUrl);
-      return {
-        state: createRedisFleetState(redis, { prefix }),
-        close: () => {
-          redis.disconnect();
-        },
-      };
-    },
-    env: process.env,
-    debug: process.env["RRFLEET_DEBUG"] === "1",
-  };
-  process.exitCode = await runCli(process.argv.slice(2), io);
+  if (!requireSupportedNode("rrctl")) return;
+  const { runRrctl } = await import("./run-rrctl.js");
+  await runRrctl();
 }
 
 /** Whether this module is the program's entry point (`import.meta.main` needs Node ≥ 22.18). */

@@ -9,6 +9,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { runFakeCli } from "./testing/fake-io.js";
 import {
+  clusterFileArgs,
   makeBgpConfigurationObject,
   makeBgpPeerObject,
   makeListJson,
@@ -21,19 +22,7 @@ const NOW = "2026-11-28T00:00:00Z";
 
 const CLUSTER = makeSmallClusterFiles();
 
-const FULL_ARGS = [
-  "plan",
-  "--nodes",
-  "nodes.json",
-  "--bgppeers",
-  "bgppeers.json",
-  "--bgpconfigurations",
-  "bgpconfigurations.json",
-  "--policy",
-  "policy.yaml",
-  "--now",
-  NOW,
-];
+const FULL_ARGS = ["plan", ...clusterFileArgs(NOW)];
 
 function parsePlan(stdout: string): Plan {
   return JSON.parse(stdout) as Plan;

@@ -1,6 +1,11 @@
-import { createMemoryFleetState, type Clock, type FleetState } from "@rrfleet/fleet-state";
+import {
+  createMemoryFleetState,
+  type Clock,
+  type FleetState,
+  type RedisConnectionSettings,
+} from "@rrfleet/fleet-state";
 import { describe, expect, it } from "vitest";
-import type { FleetStatusReport, StatusSource } from "./status-command.js";
+import type { FleetStatusReport } from "./status-command.js";
 import { runFakeCli } from "./testing/fake-io.js";
 
 const NOW = Date.parse("2026-11-28T00:00:00Z");
@@ -35,8 +40,11 @@ async function makeFleet(): Promise<FleetState> {
 }
 
 function open(state: FleetState, seen: string[] = []) {
-  return (url: string, prefix: string): Promise<StatusSource> => {
-    seen.push(`${url} ${prefix}`);
+  return (redis: RedisConnectionSettings, prefix: string) => {
+    const { url, ...login } = redis;
+    seen.push(
+      `${url} ${prefix}${Object.keys(login).length === 0 ? "" : ` ${JSON.stringify(login)}`}`,
+    );
     return Promise.resolve({ state, close: () => seen.push("closed") });
   };
 }
@@ -122,6 +130,24 @@ describe("rrctl status", () => {
     );
   });
 
+  it("logs in and uses TLS as the fleet services do, from the same REDIS_* variables", async () => {
+    const seen: string[] = [];
+    const run = await runFakeCli(["status", "--redis-url", "rediss://r:6380"], {
+      openFleetState: open(await makeFleet(), seen),
+      env: {
+        REDIS_USERNAME: "rrfleet-status",
+        REDIS_PASSWORD_FILE: "/run/secrets/redis-password",
+        REDIS_TLS_CA_FILE: "/run/secrets/ca.crt",
+        REDIS_TLS_CERT_FILE: "/run/secrets/tls.crt",
+        REDIS_TLS_KEY_FILE: "/run/secrets/tls.key",
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(seen[0]).toBe(
+      'rediss://r:6380 rrfleet {"username":"rrfleet-status","passwordFile":"/run/secrets/redis-password","tls":{"caFile":"/run/secrets/ca.crt","certFile":"/run/secrets/tls.crt","keyFile":"/run/secrets/tls.key"}}',
+    );
+  });
+
   it("says plainly when no leader has published anything", async () => {
     const run = await runFakeCli(["status", "--redis-url", "redis://r:6379"], {
       openFleetState: open(createMemoryFleetState({ clock })),
@@ -158,5 +184,30 @@ describe("rrctl status", () => {
       stdout: "",
       stderr: "rrctl status: cannot reach Redis at redis://down:6379: connect ECONNREFUSED\n",
     });
+  });
+
+  it("never prints the password of the Redis URL, whichever message carries it", async () => {
+    const url = "redis://rrfleet:s3cret@down:6379";
+    const runs = [
+      await runFakeCli(["status", "--redis-url", "http://rrfleet:s3cret@down:6379"]),
+      await runFakeCli(["status", "--redis-url", url], {
+        openFleetState: () => Promise.reject(new Error(`connect ECONNREFUSED (${url})`)),
+      }),
+      await runFakeCli(["status"], {
+        env: { REDIS_URL: url },
+        openFleetState: () =>
+          Promise.resolve({
+            state: {
+              readStatuses: () => Promise.reject(new Error(`lost ${url}`)),
+            } as never,
+            close: () => undefined,
+          }),
+      }),
+    ];
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).not.toContain("s3cret");
+      expect(run.stderr).toContain("rrfleet:***@down:6379");
+    }
   });
 });

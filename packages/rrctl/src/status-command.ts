@@ -4,6 +4,7 @@ import type {
   Member,
   PublishedShardMap,
   ClusterStatus,
+  RedisConnectionSettings,
 } from "@rrfleet/fleet-state";
 import { compareStrings } from "@rrfleet/topology-core";
 import { CliError } from "./cli-error.js";
@@ -21,11 +22,17 @@ export interface StatusSource {
 
 /** What `rrctl status` needs from the outside world. */
 export interface StatusCommandIo {
-  /** Connects to the fleet's Redis; rejects when it cannot be reached. */
-  readonly openFleetState: (redisUrl: string, prefix: string) => Promise<StatusSource>;
+  /** Connects to the fleet's Redis; rejects when it cannot be reached or refuses the login. */
+  readonly openFleetState: (
+    redis: RedisConnectionSettings,
+    prefix: string,
+  ) => Promise<StatusSource>;
   /** The wall clock (ages in the table). */
   readonly now: () => Date;
-  /** REDIS_URL and REDIS_PREFIX are the flags' defaults. */
+  /**
+   * REDIS_URL and REDIS_PREFIX are the flags' defaults; REDIS_USERNAME, REDIS_PASSWORD_FILE and
+   * REDIS_TLS_CA_FILE/CERT_FILE/KEY_FILE log in as the fleet services do.
+   */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -42,6 +49,10 @@ Options:
   --redis-prefix PREFIX   key prefix (default: REDIS_PREFIX or rrfleet)
   --output FORMAT         text (default) or json
   -h, --help              show this help
+
+Logs in and uses TLS as the fleet services do: REDIS_USERNAME, REDIS_PASSWORD_FILE (a file
+holding the password; keep it out of the URL), REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE and
+REDIS_TLS_KEY_FILE (with a rediss:// URL).
 
 Exit status: 0 shown, 2 bad arguments or Redis unreachable, 1 internal error.
 `;
@@ -112,7 +123,7 @@ export async function runStatusCommand(
   }
   let source: StatusSource;
   try {
-    source = await io.openFleetState(redisUrl, prefix);
+    source = await io.openFleetState(readRedisSettings(redisUrl, env), prefix);
   } catch (err: unknown) {
     throw new CliError(
       "ClusterError",
@@ -255,4 +266,31 @@ function formatAge(ms: number): string {
   if (seconds < 7_200) return `${Math.round(seconds / 60)}m`;
   if (seconds < 172_800) return `${Math.round(seconds / 3_600)}h`;
   return `${Math.round(seconds / 86_400)}d`;
+}
+
+/** The REDIS_* login and TLS variables of `env` around `url` (connectRedis checks them). */
+function readRedisSettings(
+  url: string,
+  env: Readonly<Record<string, string | undefined>>,
+): RedisConnectionSettings {
+  const value = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const username = value("REDIS_USERNAME");
+  const passwordFile = value("REDIS_PASSWORD_FILE");
+  const caFile = value("REDIS_TLS_CA_FILE");
+  const certFile = value("REDIS_TLS_CERT_FILE");
+  const keyFile = value("REDIS_TLS_KEY_FILE");
+  const tls = {
+    ...(caFile === undefined ? {} : { caFile }),
+    ...(certFile === undefined ? {} : { certFile }),
+    ...(keyFile === undefined ? {} : { keyFile }),
+  };
+  return {
+    url,
+    ...(username === undefined ? {} : { username }),
+    ...(passwordFile === undefined ? {} : { passwordFile }),
+    ...(Object.keys(tls).length === 0 ? {} : { tls }),
+  };
 }

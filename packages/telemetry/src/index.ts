@@ -6,3 +6,4 @@ export * from "./service-env.js";
 export * from "./start-tracing.js";
 export * from "./stop-on-signals.js";
 export * from "./create-background-error-counter.js";
+export * from "./redact-url-credentials.js";

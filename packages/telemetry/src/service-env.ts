@@ -72,10 +72,17 @@ export function fleetServiceEnvShape(defaults: {
   readonly listenPort: number;
   readonly serviceName: string;
 }) {
+  const path = z.string().min(1);
   return {
     REDIS_URL: z
       .string({ error: "is required (redis://host:port)" })
       .regex(/^rediss?:\/\/\S+$/, { error: "must be a redis:// or rediss:// URL" }),
+    REDIS_USERNAME: z.string().min(1).optional(),
+    REDIS_PASSWORD_FILE: path.optional(),
+    REDIS_TLS_CA_FILE: path.optional(),
+    REDIS_TLS_CERT_FILE: path.optional(),
+    REDIS_TLS_KEY_FILE: path.optional(),
+    ALLOW_EXEC_KUBECONFIG: booleanEnvSchema.default(false),
     REDIS_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9._:-]{1,64}$/, { error: "must be 1-64 characters without { or }" })
@@ -96,6 +103,12 @@ export function fleetServiceEnvShape(defaults: {
 /** The variable names of {@link fleetServiceEnvShape}, plus KUBECONFIG (the control cluster's Secrets). */
 export const FLEET_SERVICE_ENV_VARS = [
   "REDIS_URL",
+  "REDIS_USERNAME",
+  "REDIS_PASSWORD_FILE",
+  "REDIS_TLS_CA_FILE",
+  "REDIS_TLS_CERT_FILE",
+  "REDIS_TLS_KEY_FILE",
+  "ALLOW_EXEC_KUBECONFIG",
   "REDIS_PREFIX",
   "FLEET_FILE",
   "SECRETS_NAMESPACE",
@@ -107,10 +120,35 @@ export const FLEET_SERVICE_ENV_VARS = [
   "OTEL_SERVICE_NAME",
 ] as const;
 
+/**
+ * Where Redis is and how to log in: the same shape as fleet-state's `RedisConnectionSettings`
+ * (connectRedis reads the files).
+ */
+export interface RedisSettings {
+  /** REDIS_URL: `redis://host:port[/db]`, `rediss://` for TLS. */
+  readonly url: string;
+  /** REDIS_USERNAME: the ACL user; default Redis's `default` user. */
+  readonly username?: string;
+  /** REDIS_PASSWORD_FILE: the file holding the password (a mounted Secret). */
+  readonly passwordFile?: string;
+  /** REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE (rediss:// only). */
+  readonly tls?: {
+    readonly caFile?: string;
+    readonly certFile?: string;
+    readonly keyFile?: string;
+  };
+}
+
 /** The part of a fleet service's configuration {@link fleetServiceEnvShape} reads. */
 export interface FleetServiceConfig {
-  readonly redisUrl: string;
+  readonly redis: RedisSettings;
   readonly redisPrefix: string;
+  /**
+   * ALLOW_EXEC_KUBECONFIG (default false): accept fleet-file kubeconfigs whose user runs a
+   * command for credentials (`exec`, an auth-provider's `cmd-path`). Off, because whoever can
+   * edit the fleet file or a kubeconfig would otherwise run code in the service.
+   */
+  readonly allowExecKubeconfig: boolean;
   readonly fleetFile?: string;
   readonly secretsNamespace?: string;
   readonly heartbeatMs: number;
@@ -123,6 +161,12 @@ export interface FleetServiceConfig {
 /** The typed {@link FleetServiceConfig} of variables parsed with {@link fleetServiceEnvShape}. */
 export function toFleetServiceConfig(e: {
   readonly REDIS_URL: string;
+  readonly REDIS_USERNAME?: string | undefined;
+  readonly REDIS_PASSWORD_FILE?: string | undefined;
+  readonly REDIS_TLS_CA_FILE?: string | undefined;
+  readonly REDIS_TLS_CERT_FILE?: string | undefined;
+  readonly REDIS_TLS_KEY_FILE?: string | undefined;
+  readonly ALLOW_EXEC_KUBECONFIG: boolean;
   readonly REDIS_PREFIX: string;
   readonly FLEET_FILE?: string | undefined;
   readonly SECRETS_NAMESPACE?: string | undefined;
@@ -132,9 +176,20 @@ export function toFleetServiceConfig(e: {
   readonly OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   readonly OTEL_SERVICE_NAME: string;
 }): FleetServiceConfig {
+  const tls = {
+    ...(e.REDIS_TLS_CA_FILE === undefined ? {} : { caFile: e.REDIS_TLS_CA_FILE }),
+    ...(e.REDIS_TLS_CERT_FILE === undefined ? {} : { certFile: e.REDIS_TLS_CERT_FILE }),
+    ...(e.REDIS_TLS_KEY_FILE === undefined ? {} : { keyFile: e.REDIS_TLS_KEY_FILE }),
+  };
   return {
-    redisUrl: e.REDIS_URL,
+    redis: {
+      url: e.REDIS_URL,
+      ...(e.REDIS_USERNAME === undefined ? {} : { username: e.REDIS_USERNAME }),
+      ...(e.REDIS_PASSWORD_FILE === undefined ? {} : { passwordFile: e.REDIS_PASSWORD_FILE }),
+      ...(Object.keys(tls).length === 0 ? {} : { tls }),
+    },
     redisPrefix: e.REDIS_PREFIX,
+    allowExecKubeconfig: e.ALLOW_EXEC_KUBECONFIG,
     ...(e.FLEET_FILE === undefined ? {} : { fleetFile: e.FLEET_FILE }),
     ...(e.SECRETS_NAMESPACE === undefined ? {} : { secretsNamespace: e.SECRETS_NAMESPACE }),
     heartbeatMs: e.HEARTBEAT_SECONDS * 1000,
@@ -177,11 +232,47 @@ export function parseServiceEnv<S extends z.ZodType>(
           "FLEET_FILE: set FLEET_FILE or SECRETS_NAMESPACE (or both): the service needs its clusters",
         ]
       : [];
-  if (!parsed.success || noClusters.length > 0) {
+  const redisProblems = checkRedisEnv(present);
+  if (!parsed.success || noClusters.length > 0 || redisProblems.length > 0) {
     const issues = parsed.success ? [] : [formatEnvIssues(parsed.error)];
-    return { ok: false, message: [...issues, ...noClusters].join("\n") };
+    return { ok: false, message: [...issues, ...noClusters, ...redisProblems].join("\n") };
   }
   return { ok: true, env: parsed.data };
+}
+
+/**
+ * The Redis variables that do not fit together, one `VARIABLE: message` line each (connectRedis
+ * checks the same at connect time, for callers that skip this parser): TLS files with a
+ * redis:// URL, a client certificate without its key or the reverse, a password both in the URL
+ * and in a file.
+ */
+function checkRedisEnv(env: Readonly<Record<string, string>>): string[] {
+  const url = env["REDIS_URL"];
+  if (url === undefined) return [];
+  const problems: string[] = [];
+  const tlsVariable = ["REDIS_TLS_CA_FILE", "REDIS_TLS_CERT_FILE", "REDIS_TLS_KEY_FILE"].find(
+    (name) => env[name] !== undefined,
+  );
+  if (tlsVariable !== undefined && !url.startsWith("rediss://")) {
+    problems.push(`${tlsVariable}: TLS settings need a rediss:// REDIS_URL`);
+  }
+  if (env["REDIS_TLS_CERT_FILE"] !== undefined && env["REDIS_TLS_KEY_FILE"] === undefined) {
+    problems.push(
+      "REDIS_TLS_KEY_FILE: is required with REDIS_TLS_CERT_FILE (the client certificate's key)",
+    );
+  }
+  if (env["REDIS_TLS_KEY_FILE"] !== undefined && env["REDIS_TLS_CERT_FILE"] === undefined) {
+    problems.push(
+      "REDIS_TLS_CERT_FILE: is required with REDIS_TLS_KEY_FILE (the key's certificate)",
+    );
+  }
+  // userinfo with a colon: `redis://user:password@` or `redis://:password@`.
+  if (env["REDIS_PASSWORD_FILE"] !== undefined && /^rediss?:\/\/[^/@]*:[^/]*@/.test(url)) {
+    problems.push(
+      "REDIS_PASSWORD_FILE: REDIS_URL holds a password too; keep one (the file: a URL ends up in process listings and logs)",
+    );
+  }
+  return problems;
 }
 
 /** A process-unique default id: `<hostname>-<6 random hex>`. */

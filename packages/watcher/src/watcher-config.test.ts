@@ -8,8 +8,9 @@ describe("parseWatcherConfig", () => {
     const result = parseWatcherConfig(minimal);
     if (!result.ok) throw new Error(result.message);
     expect(result.config).toMatchObject({
-      redisUrl: "redis://redis:6379",
+      redis: { url: "redis://redis:6379" },
       redisPrefix: "rrfleet",
+      allowExecKubeconfig: false,
       fleetFile: "/etc/rrfleet/fleet.yaml",
       heartbeatMs: 10_000,
       listen: { host: "0.0.0.0", port: 9464 },
@@ -24,6 +25,13 @@ describe("parseWatcherConfig", () => {
     const result = parseWatcherConfig({
       ...minimal,
       WATCHER_ID: "watcher-2",
+      REDIS_URL: "rediss://redis:6380/1",
+      REDIS_USERNAME: "rrfleet-watcher",
+      REDIS_PASSWORD_FILE: "/var/run/secrets/rrfleet/redis/password",
+      REDIS_TLS_CA_FILE: "/var/run/secrets/rrfleet/redis-tls/ca.crt",
+      REDIS_TLS_CERT_FILE: "/var/run/secrets/rrfleet/redis-tls/tls.crt",
+      REDIS_TLS_KEY_FILE: "/var/run/secrets/rrfleet/redis-tls/tls.key",
+      ALLOW_EXEC_KUBECONFIG: "true",
       REDIS_PREFIX: "fleet-b",
       SECRETS_NAMESPACE: "rrfleet",
       HEARTBEAT_SECONDS: "1.5",
@@ -36,8 +44,18 @@ describe("parseWatcherConfig", () => {
     if (!result.ok) throw new Error(result.message);
     expect(result.config).toEqual({
       watcherId: "watcher-2",
-      redisUrl: "redis://redis:6379",
+      redis: {
+        url: "rediss://redis:6380/1",
+        username: "rrfleet-watcher",
+        passwordFile: "/var/run/secrets/rrfleet/redis/password",
+        tls: {
+          caFile: "/var/run/secrets/rrfleet/redis-tls/ca.crt",
+          certFile: "/var/run/secrets/rrfleet/redis-tls/tls.crt",
+          keyFile: "/var/run/secrets/rrfleet/redis-tls/tls.key",
+        },
+      },
       redisPrefix: "fleet-b",
+      allowExecKubeconfig: true,
       fleetFile: "/etc/rrfleet/fleet.yaml",
       secretsNamespace: "rrfleet",
       heartbeatMs: 1_500,
@@ -56,6 +74,19 @@ describe("parseWatcherConfig", () => {
     [{ ...minimal, REDIS_PREFIX: "a{b}" }, /^REDIS_PREFIX: /],
     [{ ...minimal, SECRETS_NAMESPACE: "Not_A_Namespace" }, /^SECRETS_NAMESPACE: /],
     [{ REDIS_URL: "redis://x" }, /^FLEET_FILE: set FLEET_FILE or SECRETS_NAMESPACE/],
+    [
+      { ...minimal, REDIS_TLS_CA_FILE: "/ca.crt" },
+      /^REDIS_TLS_CA_FILE: TLS settings need a rediss:\/\/ REDIS_URL$/,
+    ],
+    [
+      { ...minimal, REDIS_URL: "rediss://x", REDIS_TLS_CERT_FILE: "/tls.crt" },
+      /^REDIS_TLS_KEY_FILE: is required with REDIS_TLS_CERT_FILE/,
+    ],
+    [
+      { ...minimal, REDIS_URL: "redis://:pw@x", REDIS_PASSWORD_FILE: "/password" },
+      /^REDIS_PASSWORD_FILE: REDIS_URL holds a password too; keep one/,
+    ],
+    [{ ...minimal, ALLOW_EXEC_KUBECONFIG: "yes" }, /^ALLOW_EXEC_KUBECONFIG: must be true or false/],
   ])("names the variable: %j", (env, message) => {
     const result = parseWatcherConfig(env);
     expect(result.ok ? "" : result.message).toMatch(message);

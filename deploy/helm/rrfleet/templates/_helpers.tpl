@@ -144,11 +144,19 @@ topologySpreadConstraints:
 {{- define "rrfleet.redisEnv" -}}
 {{- if .Values.redis.enabled }}
 - name: REDIS_URL
-  value: {{ printf "redis://%s:6379" (include "rrfleet.componentName" (dict "root" . "component" "redis")) | quote }}
+  value: {{ printf "%s://%s:6379" (ternary "rediss" "redis" .Values.redis.tls.enabled) (include "rrfleet.componentName" (dict "root" . "component" "redis")) | quote }}
 - name: REDIS_USERNAME
   value: {{ .Values.redis.auth.username | quote }}
 - name: REDIS_PASSWORD_FILE
   value: /var/run/secrets/rrfleet/redis/password
+{{- if .Values.redis.tls.enabled }}
+- name: REDIS_TLS_CA_FILE
+  value: /var/run/secrets/rrfleet/redis-tls/ca.crt
+- name: REDIS_TLS_CERT_FILE
+  value: /var/run/secrets/rrfleet/redis-tls/tls.crt
+- name: REDIS_TLS_KEY_FILE
+  value: /var/run/secrets/rrfleet/redis-tls/tls.key
+{{- end }}
 {{- else }}
 - name: REDIS_URL
   value: {{ .Values.externalRedis.url | quote }}
@@ -191,6 +199,17 @@ topologySpreadConstraints:
       - key: {{ ternary "password" .Values.externalRedis.passwordKey .Values.redis.enabled }}
         path: password
 {{- end }}
+{{- if and .Values.redis.enabled .Values.redis.tls.enabled }}
+{{/* The services' client certificate: never the server's key. */}}
+- name: redis-tls
+  secret:
+    secretName: {{ include "rrfleet.componentName" (dict "root" . "component" "redis") }}-client-tls
+    defaultMode: 0440
+    items:
+      - { key: ca.crt, path: ca.crt }
+      - { key: tls.crt, path: tls.crt }
+      - { key: tls.key, path: tls.key }
+{{- end }}
 {{- if and (not .Values.redis.enabled) .Values.externalRedis.tls.existingSecret }}
 {{- with .Values.externalRedis.tls }}
 - name: redis-tls
@@ -218,7 +237,7 @@ topologySpreadConstraints:
   mountPath: /var/run/secrets/rrfleet/redis
   readOnly: true
 {{- end }}
-{{- if and (not .Values.redis.enabled) .Values.externalRedis.tls.existingSecret }}
+{{- if or (and .Values.redis.enabled .Values.redis.tls.enabled) (and (not .Values.redis.enabled) .Values.externalRedis.tls.existingSecret) }}
 - name: redis-tls
   mountPath: /var/run/secrets/rrfleet/redis-tls
   readOnly: true

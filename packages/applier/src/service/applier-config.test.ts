@@ -19,7 +19,8 @@ describe("parseApplierConfig", () => {
   it("fills client-go's lease timing and the documented defaults", () => {
     const config = parseOk(minimal);
     expect(config).toMatchObject({
-      redisUrl: "redis://127.0.0.1:6379",
+      redis: { url: "redis://127.0.0.1:6379" },
+      allowExecKubeconfig: false,
       redisPrefix: "rrfleet",
       fleetFile: "/etc/rrfleet/fleet.yaml",
       heartbeatMs: 10_000,

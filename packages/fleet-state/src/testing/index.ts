@@ -2,3 +2,4 @@
 export * from "./create-manual-clock.js";
 export * from "./make-realistic-snapshot.js";
 export * from "./start-redis-server.js";
+export * from "./make-tls-files.js";

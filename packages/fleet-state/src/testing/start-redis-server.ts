@@ -5,8 +5,9 @@ import { createServer } from "node:net";
 
 /** A redis-server process of one test file's own. */
 export interface RedisServer {
+  /** The port it listens on: the TLS port when started with `tls`. */
   readonly port: number;
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>`, or `rediss://…` when started with `tls`. */
   readonly url: string;
   /** Kills the process and waits for it to exit. */
   stop(): Promise<void>;
@@ -18,6 +19,18 @@ export interface StartRedisServerOptions {
   readonly binary?: string;
   /** Give up waiting for "Ready to accept connections" after this long; default 10,000 ms. */
   readonly startTimeoutMs?: number;
+  /** More arguments (`--requirepass`, `--aclfile`); appended after the defaults. */
+  readonly args?: readonly string[];
+  /**
+   * Serve TLS only (`--port 0 --tls-port <port>`) with this certificate; client certificates
+   * signed by `caFile` are required unless `authClients` says otherwise.
+   */
+  readonly tls?: {
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly caFile: string;
+    readonly authClients?: "yes" | "no" | "optional";
+  };
 }
 
 /**
@@ -30,9 +43,18 @@ export async function startRedisServer(
 ): Promise<RedisServer> {
   const binary = options.binary ?? process.env["REDIS_SERVER_BIN"] ?? "/usr/bin/redis-server";
   const port = await findFreePort();
+  const tls = options.tls;
+  const listen =
+    tls === undefined
+      ? ["--port", String(port)]
+      : [
+          ...["--port", "0", "--tls-port", String(port)],
+          ...["--tls-cert-file", tls.certFile, "--tls-key-file", tls.keyFile],
+          ...["--tls-ca-cert-file", tls.caFile, "--tls-auth-clients", tls.authClients ?? "yes"],
+        ];
   const child = spawn(
     binary,
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    [...listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...(options.args ?? [])],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
@@ -76,7 +98,7 @@ export async function startRedisServer(
   });
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls === undefined ? "redis" : "rediss"}://127.0.0.1:${port}`,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;

@@ -15,3 +15,10 @@ export const CLUSTER_SECRET_LABEL_VALUE = "true";
  * 57 characters).
  */
 export const CLUSTER_LABEL_PREFIX = "rrfleet.io/label-";
+
+/**
+ * Splits a cluster's credentials by role: a Secret labelled `rrfleet.io/credentials-for:
+ * watcher` serves only watchers (give it read-only credentials), `applier` only appliers; an
+ * unlabelled Secret serves both, unless the role has a labelled Secret for that cluster.
+ */
+export const CREDENTIALS_FOR_LABEL = "rrfleet.io/credentials-for";

@@ -406,6 +406,57 @@ describe("createClusterRegistry", () => {
       ]);
     });
 
+    it("gives each role the Secret labelled rrfleet.io/credentials-for it, else the unlabelled one", async () => {
+      const forRole = (secret: ClusterSecret, role: string, token: string): ClusterSecret => ({
+        ...secret,
+        labels: { ...secret.labels, "rrfleet.io/credentials-for": role },
+        data: {
+          ...secret.data,
+          config: b64(JSON.stringify({ bearerToken: token, tlsClientConfig: { caData: CA } })),
+        },
+      });
+      const secrets = [
+        // Split credentials: one Secret per role ("applier" sorts first, and must not win for watchers).
+        forRole(makeClusterSecret("east-applier", "east"), "applier", "write-token"),
+        forRole(makeClusterSecret("east-watcher", "east"), "watcher", "read-token"),
+        // Shared credentials.
+        makeClusterSecret("west", "west"),
+        // Only the appliers' split out: watchers keep the shared Secret.
+        makeClusterSecret("north", "north"),
+        forRole(makeClusterSecret("north-applier", "north"), "applier", "north-write"),
+      ];
+      const tokens: Record<string, Record<string, string | undefined>> = {};
+      for (const role of ["watcher", "applier"] as const) {
+        const source = makeFakeSecretSource();
+        const r = start({ secretSource: source, role }, { withFleetFile: false });
+        source.list(secrets);
+        await r.waitForReady();
+        expect(r.problems()).toEqual([]);
+        tokens[role] = Object.fromEntries(
+          r.clusters().map((c) => [c.name, c.connect().kubeConfig.getCurrentUser()?.token]),
+        );
+        await r.stop();
+      }
+      expect(tokens).toEqual({
+        watcher: { east: "read-token", north: "t", west: "t" },
+        applier: { east: "write-token", north: "north-write", west: "t" },
+      });
+    });
+
+    it("skips and reports a Secret labelled for no known role", async () => {
+      const source = makeFakeSecretSource();
+      const r = start({ secretSource: source, role: "watcher" }, { withFleetFile: false });
+      const secret = makeClusterSecret("east", "east");
+      source.list([
+        { ...secret, labels: { ...secret.labels, "rrfleet.io/credentials-for": "writer" } },
+      ]);
+      await r.waitForReady();
+      expect(r.clusters()).toEqual([]);
+      expect(r.problems().map(describeRegistryProblem)).toEqual([
+        'Secret rrfleet-system/east: metadata.labels["rrfleet.io/credentials-for"]: must be watcher or applier (or absent: both roles), got "writer"; this Secret is skipped',
+      ]);
+    });
+
     it("reports Secret edits as changed, invalid Secrets as removed with a problem, deletions as removed", async () => {
       const source = makeFakeSecretSource();
       const r = start({ secretSource: source }, { withFleetFile: false });

