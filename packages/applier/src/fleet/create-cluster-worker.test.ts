@@ -4,8 +4,12 @@ import {
   makeFakeLeaderDeps,
   makeFakeMember,
   silentLogger,
+  startFakeWatchers,
   waitUntil,
 } from "../testing/fake-fleet.js";
+import { createFakeCluster } from "../testing/fake-cluster.js";
+import { applyActions, DEFAULT_POLICY, planCluster } from "@rrfleet/topology-core";
+import { makeCluster, makeNodes } from "@rrfleet/topology-core/testing";
 import { KubeError } from "@rrfleet/kube";
 import { createClusterWorker } from "./create-cluster-worker.js";
 import { campaignForLeadership } from "./leader-election.js";
@@ -68,6 +72,58 @@ describe("createClusterWorker", () => {
         "could not mark the cluster dirty again; the periodic resync plans it",
       ]),
     );
+  });
+
+  it("plans a cluster again when a NotReady reflector's grace ends, not at the next resync", async () => {
+    // A converged cluster whose first reflector went NotReady 1 s short of its grace period.
+    let converged = makeCluster(makeNodes(12));
+    for (let plan = planCluster(converged, DEFAULT_POLICY, new Date()); plan.steps.length > 0;) {
+      converged = applyActions(converged, plan.steps[0]?.actions ?? []);
+      plan = planCluster(converged, DEFAULT_POLICY, new Date());
+    }
+    const victim = converged.nodes.find((n) => n.routeReflectorClusterId !== undefined)?.name;
+    const since = new Date(Date.now() - (DEFAULT_POLICY.notReadyGraceSeconds - 1) * 1000);
+    const member = {
+      name: "east",
+      fake: createFakeCluster({
+        ...converged,
+        nodes: converged.nodes.map((n) =>
+          n.name === victim ? { ...n, ready: false, readyTransitionTime: since.toISOString() } : n,
+        ),
+      }),
+      writes: [],
+      sessionEpochs: [],
+    };
+    const memory = createMemoryFleetState({ clock: systemClock, dirtyTakeTimeoutMs: 50 });
+    const deps = makeFakeLeaderDeps(memory, [member]); // resync every 60 s: too late to matter
+    const stopWatchers = startFakeWatchers(memory, [member]);
+    const stop = new AbortController();
+    const leadership = await campaignForLeadership(
+      { lease: memory, candidateId: "a", timing, clock: systemClock, logger: silentLogger },
+      stop.signal,
+    );
+    const worker = createClusterWorker(deps, leadership, () => undefined, {
+      nodeCounts: new Map(),
+      statusHistory: new Map(),
+    });
+    try {
+      await memory.markDirty("east", { reason: "Resync" });
+      const [first] = await memory.takeDirty(1);
+      if (first === undefined) throw new Error("no dirty entry");
+      await worker.handle(first, stop.signal);
+      expect(member.writes).toEqual([]); // within grace: nothing to do yet
+
+      // About a second later the cluster is due again, by itself.
+      const deadline = Date.now() + 5_000;
+      let again = await memory.takeDirty(1);
+      while (again.length === 0 && Date.now() < deadline) again = await memory.takeDirty(1);
+      expect(again[0]?.reason).toBe("GraceEnds");
+    } finally {
+      stop.abort();
+      stopWatchers();
+      await worker.idle();
+      await leadership.release();
+    }
   });
 
   it("writes why a cluster is not watched into its status when there is no snapshot to plan from", async () => {

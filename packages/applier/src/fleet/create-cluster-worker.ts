@@ -40,6 +40,9 @@ export interface ClusterWorker {
   idle(): Promise<void>;
 }
 
+/** How long after a plan's `replanAt` the cluster is planned again. */
+const REPLAN_MARGIN_MS = 250;
+
 /**
  * Creates the worker of one term (see the module comment). `finish` ends the term (Fenced,
  * EpochBehind); `memory` is updated after every pass (node counts, status history).
@@ -102,6 +105,21 @@ export function createClusterWorker(
     })();
     retries.add(retry);
     void retry.finally(() => retries.delete(retry));
+  };
+
+  /** Cluster → the instant a pass is already scheduled for by {@link scheduleReplan}. */
+  const replans = new Map<string, number>();
+
+  /**
+   * Plans `cluster` again when its plan changes by itself (`replanAt`: a NotReady reflector's
+   * grace ends), rather than at the next resync; once per instant, however many passes see it.
+   */
+  const scheduleReplan = (cluster: string, at: string | undefined, signal: AbortSignal): void => {
+    const due = at === undefined ? Number.NaN : Date.parse(at);
+    if (Number.isNaN(due) || replans.get(cluster) === due) return;
+    replans.set(cluster, due);
+    // A little after the instant: the planner compares with `>`, and clocks round.
+    markLater(cluster, Math.max(0, due - clock.now()) + REPLAN_MARGIN_MS, "GraceEnds", signal);
   };
 
   /** Clusters a worker is planning now: a redelivery of one (a pass outlasting the visibility timeout) waits for its ack. */
@@ -262,6 +280,7 @@ export function createClusterWorker(
         default:
           break;
       }
+      scheduleReplan(entry.cluster, outcome.plan.summary.replanAt, signal);
       await state.ackDirty(entry);
     } catch (err: unknown) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
