@@ -392,7 +392,9 @@ describe("rrctl run against a real API server", () => {
     const errors = (await controller.logLines()).filter((line) =>
       ["error", "fatal"].includes(String(line["level"])),
     );
-    expect(errors.map((line) => `${String(line["msg"])} ${String(line["err"] ?? "")}`)).toEqual([]);
+    expect(
+      errors.map((line) => `${String(line["msg"])} ${JSON.stringify(line["err"] ?? "")}`),
+    ).toEqual([]);
     const metrics = (await controller.probe("/metrics")).body;
     const conflicts = (await controller.logLines()).filter((line) =>
       /conflict/i.test(JSON.stringify(line)),
