@@ -55,7 +55,7 @@ describe("selectReflectors", () => {
       ];
       const selection = selectReflectors(nodes, policy(), NOW);
       expect(names(selection), key).toEqual(["rr-a", "rr-b", "rr-c"]);
-      expect(selection.decisions.find((d) => d.node === "rr-a")).toMatchObject({
+      expect(selection.decisions.find((d) => "node" in d && d.node === "rr-a")).toMatchObject({
         kind: "keep",
         reason: "WithinNotReadyGrace",
       });
