@@ -167,7 +167,8 @@ const ROLES = [
 ] as const;
 
 /**
- * The override the test adds to docker-compose.yml: the fleet directory with the member clusters,
+ * The override the test adds to docker-compose.yml: the fleet directory with the member clusters
+ * (next to the Redis password volume, which the override must keep),
  * fast timings, sessions confirmed by delay (no calico-node here) and host ports chosen by Docker
  * on loopback (fixed ones could be taken on a shared machine).
  */
@@ -177,7 +178,7 @@ function renderOverride(fleetDirs: Readonly<Record<"watcher" | "applier", string
     lines.push(`  ${name}:`, ...body.map((line) => `    ${line}`));
   for (const name of WATCHERS) {
     service(name, [
-      `volumes: !override ["${fleetDirs.watcher}:/etc/rrfleet:ro"]`,
+      `volumes: !override ["${fleetDirs.watcher}:/etc/rrfleet:ro", "redis-auth:/run/rrfleet-redis:ro"]`,
       "environment:",
       '  HEARTBEAT_SECONDS: "2"',
       ...(name === "watcher-1" ? ["ports: !reset []"] : []),
@@ -185,7 +186,7 @@ function renderOverride(fleetDirs: Readonly<Record<"watcher" | "applier", string
   }
   for (const name of APPLIERS) {
     service(name, [
-      `volumes: !override ["${fleetDirs.applier}:/etc/rrfleet:ro"]`,
+      `volumes: !override ["${fleetDirs.applier}:/etc/rrfleet:ro", "redis-auth:/run/rrfleet-redis:ro"]`,
       "environment:",
       '  HEARTBEAT_SECONDS: "2"',
       "  SESSION_CHECK: delay",
