@@ -1,1 +1,2 @@
 export * from "./find-old-node.js";
+export * from "./describe-entry-point-node-check.js";
