@@ -8,7 +8,7 @@ import type { ClusterSnapshot } from "@rrfleet/topology-core";
 import { describe, expect, it } from "vitest";
 import type { LiveClusterTarget, ReadCluster } from "./plan-command.js";
 import { runFakeCli } from "./testing/fake-io.js";
-import { makeSmallClusterFiles } from "./testing/kube-objects.js";
+import { clusterFileArgs, makeSmallClusterFiles } from "./testing/kube-objects.js";
 
 const NOW = "2026-11-28T00:00:00Z";
 
@@ -48,24 +48,9 @@ describe("rrctl plan --kubeconfig", () => {
   it.each(["json", "text"])(
     "prints the same %s plan as the offline command for the same cluster",
     async (output) => {
-      const offline = await runFakeCli(
-        [
-          "plan",
-          "--nodes",
-          "nodes.json",
-          "--bgppeers",
-          "bgppeers.json",
-          "--bgpconfigurations",
-          "bgpconfigurations.json",
-          "--policy",
-          "policy.yaml",
-          "--output",
-          output,
-          "--now",
-          NOW,
-        ],
-        { files: FILES },
-      );
+      const offline = await runFakeCli(["plan", ...clusterFileArgs(NOW), "--output", output], {
+        files: FILES,
+      });
       const reader = makeReader(makeSnapshot());
       const live = await runFakeCli(
         ["plan", "--kubeconfig", "kc", "--policy", "policy.yaml", "--output", output, "--now", NOW],
