@@ -2,6 +2,7 @@ export * from "./connect-cluster.js";
 export * from "./detect-calico-api.js";
 export * from "./kube-error.js";
 export * from "./read-cluster-snapshot.js";
+export * from "./check-controller-access.js";
 export * from "./check-permissions.js";
 export {
   watchCluster,

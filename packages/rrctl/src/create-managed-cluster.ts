@@ -7,12 +7,10 @@
  */
 import {
   checkCalicoVersion,
-  checkPermissions,
-  checkSessionStatusSupport,
-  createAccessReviewClient,
+  checkControllerAccess,
   detectCalicoApi,
-  listControllerPermissions,
   type CalicoApi,
+  type ControllerAccess,
   type ClusterConnection,
 } from "@rrfleet/kube";
 import type { Logger } from "pino";
@@ -28,14 +26,8 @@ export interface ManagedCluster {
   ready(): Promise<CalicoApi>;
 }
 
-/** What the checks need to know. */
-export interface ManagedClusterChecks {
-  readonly sessionCheck: "calico-node-status" | "delay";
-  /** A dry run writes nothing: only read permissions are required. */
-  readonly dryRun: boolean;
-}
-
-const READ_VERBS: readonly string[] = ["get", "list", "watch"];
+/** What the checks need to know: how sessions are confirmed, and whether this is a dry run. */
+export type ManagedClusterChecks = ControllerAccess;
 
 /** Creates the {@link ManagedCluster} of `connection`; makes no request until `ready`. */
 export function createManagedCluster(
@@ -53,12 +45,7 @@ export function createManagedCluster(
         "Calico version unknown (no ClusterInformation default, or not vX.Y.Z); assuming it is supported",
       );
     }
-    if (checks.sessionCheck === "calico-node-status")
-      await checkSessionStatusSupport(connection, calico);
-    const permissions = listControllerPermissions(calico, {
-      sessionCheck: checks.sessionCheck === "calico-node-status",
-    }).filter((p) => !checks.dryRun || READ_VERBS.includes(p.verb));
-    await checkPermissions(createAccessReviewClient(connection.kubeConfig), permissions);
+    await checkControllerAccess(connection, calico, checks);
     logger.info(
       { cluster: connection.name, calico: calico.apiVersion, calicoVersion: calico.calicoVersion },
       "cluster connected; RBAC permissions checked",

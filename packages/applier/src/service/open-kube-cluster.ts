@@ -1,12 +1,9 @@
 import {
-  checkPermissions,
-  createAccessReviewClient,
+  checkControllerAccess,
   createCalicoNodeStatusCheck,
   createClusterWriter,
   createDelaySessionCheck,
-  checkSessionStatusSupport,
   detectCalicoApi,
-  listControllerPermissions,
 } from "@rrfleet/kube";
 import type { ClusterIo, LeaderCluster } from "../fleet/fleet-leader-deps.js";
 
@@ -18,8 +15,6 @@ export interface SessionCheckSettings {
   /** A dry run writes nothing: only the read permissions are required. Default false. */
   readonly dryRun?: boolean;
 }
-
-const READ_VERBS: readonly string[] = ["get", "list", "watch"];
 
 /**
  * Connects the leader to one member cluster: detects how it serves Calico, checks that it can
@@ -38,12 +33,10 @@ export async function openKubeCluster(
   const connection = cluster.connect();
   const calico = await detectCalicoApi(connection);
   // Without CalicoNodeStatus every wait for sessions would fail: refuse the cluster up front.
-  if (settings.sessionCheck === "calico-node-status")
-    await checkSessionStatusSupport(connection, calico);
-  const permissions = listControllerPermissions(calico, {
-    sessionCheck: settings.sessionCheck === "calico-node-status",
-  }).filter((p) => settings.dryRun !== true || READ_VERBS.includes(p.verb));
-  await checkPermissions(createAccessReviewClient(connection.kubeConfig), permissions);
+  await checkControllerAccess(connection, calico, {
+    sessionCheck: settings.sessionCheck,
+    dryRun: settings.dryRun === true,
+  });
   return {
     writer: (fencing) => createClusterWriter(connection, calico, { fencing }),
     sessions: (fencing) =>
