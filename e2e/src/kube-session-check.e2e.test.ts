@@ -143,6 +143,27 @@ describe("createCalicoNodeStatusCheck against a real kube-apiserver and real BIR
     expect(asMesh).toMatchObject({ established: 1, missing: [] });
   });
 
+  it("reads a node's real routes: names the block only the mesh brings it, and confirms once that block is exempt", async () => {
+    // c1 keeps only its session to rr: c2's block comes to it over rr too (rr reflects it, c2
+    // being rr's client), c3's block only over the mesh (c3 is not rr's client).
+    const c3Block = lab?.calicoNode.blockOf("c3");
+    const handover = { node: "c1", keeps: [{ peer: "rr", kinds: ["peer" as const] }] };
+
+    const result = await makeCheck(6_000).waitForRoutes({ handovers: [handover], exempt: [] });
+
+    expect(result).toEqual({
+      confirmed: 0,
+      missing: [{ node: "c1", destinations: [c3Block] }],
+      unchecked: 0,
+    });
+    const exempted = await makeCheck(30_000).waitForRoutes({
+      handovers: [handover],
+      exempt: ["c3"],
+    });
+    expect(exempted).toEqual({ confirmed: 1, missing: [], unchecked: 0 });
+    expect(await listStatuses()).toEqual([]);
+  });
+
   it("deletes its status objects when aborted, rejecting with the reason", async () => {
     const controller = new AbortController();
     const reason = new Error("leadership lost");

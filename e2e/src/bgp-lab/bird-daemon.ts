@@ -21,6 +21,17 @@ export interface BirdProtocolState {
   readonly since: string;
 }
 
+/** One path of `birdc show route`, as Calico's status reporter reads it. */
+export interface BirdRoute {
+  readonly destination: string;
+  /** The next hop; `N/A` for routes without one (blackhole, direct). */
+  readonly gateway: string;
+  /** The protocol it came from: `Mesh_10_1_0_2`, `Node_…`, `static1`, `kernel1`, … */
+  readonly protocol: string;
+  /** BIRD's best path for the destination (`*`): what the kernel gets. */
+  readonly primary: boolean;
+}
+
 /** A BIRD daemon of the lab. */
 export interface BirdDaemon {
   readonly node: string;
@@ -38,6 +49,8 @@ export interface BirdDaemon {
   configure(text: string): Promise<void>;
   /** `birdc show route`: how many routes the table holds per prefix. */
   routesPerPrefix(): Promise<Map<string, number>>;
+  /** `birdc show route`: every path of every destination. */
+  routes(): Promise<BirdRoute[]>;
   /** `birdc show protocols`, BGP protocols only. Throws when BIRD does not answer. */
   protocols(): Promise<BirdProtocolState[]>;
   /** Starts BIRD (`bird -f -R`) with the last configuration; resolves when its socket answers. */
@@ -105,6 +118,18 @@ export function createBirdDaemon(options: {
         counts.set(current, (counts.get(current) ?? 0) + 1);
       }
       return counts;
+    },
+    async routes() {
+      const routes: BirdRoute[] = [];
+      let current = "";
+      for (const line of (await birdc("show", "route")).split("\n")) {
+        const parsed = parseRouteLine(line);
+        if (parsed === undefined) continue;
+        current = parsed.destination ?? current;
+        if (current === "") continue;
+        routes.push({ ...parsed, destination: current });
+      }
+      return routes;
     },
     async protocols() {
       const reply = await birdc("show", "protocols");
@@ -183,5 +208,27 @@ export function createBirdDaemon(options: {
         if (current.exit === undefined) process.kill(current.pid, "SIGKILL");
         await current.exited;
       }),
+  };
+}
+
+/**
+ * One line of `birdc show route` (`192.168.0.0/26 via 10.1.0.2 on eth0 [Mesh_10_1_0_2 12:00:00] *
+ * (100/0) [i]`; a further path of the same destination starts with blanks), read the way Calico's
+ * status reporter reads it; undefined for other lines.
+ */
+export function parseRouteLine(
+  line: string,
+): { destination?: string; gateway: string; protocol: string; primary: boolean } | undefined {
+  const match =
+    /^(\d+\.\d+\.\d+\.\d+\/\d+)?\s+(?:via\s(\S+)\son\s\S+|dev\s\S+|blackhole|unreachable)\s+\[(\S+)\s[^\]]*\](\s\*)?/.exec(
+      line,
+    );
+  if (match === null) return undefined;
+  const [, destination, gateway, protocol = "", star] = match;
+  return {
+    ...(destination === undefined ? {} : { destination }),
+    gateway: gateway ?? "N/A",
+    protocol,
+    primary: star !== undefined,
   };
 }

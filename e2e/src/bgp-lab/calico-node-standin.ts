@@ -4,7 +4,8 @@
  * configuration (render-bird-config.ts), checks it with `bird -p` and reconfigures that node's
  * BIRD within a poll period of a change (300 ms by default; confd reacts within about a second).
  * Like calico-node's status reporter, it fills every `CalicoNodeStatus` asking for the BGP class
- * with what `birdc show protocols` says on that node: the real session states.
+ * with what `birdc show protocols` says on that node (the real session states), and one asking
+ * for Routes with every path `birdc show route` lists (the real routing table).
  *
  * A Node with a `projectcalico.org/IPv4Address` gets a namespace and a BIRD when the stand-in
  * first sees it (calico-node starting on a joining node); a Node that goes away is marked down in
@@ -21,7 +22,12 @@ import {
   type V1Node,
 } from "@kubernetes/client-node";
 import { isApiStatus } from "../harness/is-api-status.js";
-import { createBirdDaemon, type BirdDaemon, type BirdProtocolState } from "./bird-daemon.js";
+import {
+  createBirdDaemon,
+  type BirdDaemon,
+  type BirdProtocolState,
+  type BirdRoute,
+} from "./bird-daemon.js";
 import type { LabNetwork } from "./lab-network.js";
 import {
   LAB_POOL,
@@ -256,62 +262,40 @@ export async function startCalicoNodeStandIn(
     await reportStatuses();
   };
 
-  /** calico-node's status reporter: CalicoNodeStatus objects asking for BGP, every updatePeriodSeconds. */
+  /**
+   * calico-node's status reporter: CalicoNodeStatus objects asking for BGP (sessions) or Routes
+   * (every path BIRD holds), every updatePeriodSeconds.
+   */
   const reportStatuses = async (): Promise<void> => {
     const statuses = await listItems("caliconodestatuses");
     const now = Date.now();
-    const due = statuses.filter((status) => {
+    const due = statuses.flatMap((status) => {
       const name = readString(status, "metadata", "name") ?? "";
       const spec = isRecord(status["spec"]) ? status["spec"] : {};
-      const classes = Array.isArray(spec["classes"]) ? spec["classes"] : [];
+      const classes = (Array.isArray(spec["classes"]) ? spec["classes"] : []).filter(
+        (c): c is string => typeof c === "string",
+      );
       const period =
         typeof spec["updatePeriodSeconds"] === "number" ? spec["updatePeriodSeconds"] : 10;
-      return classes.includes("BGP") && now - (lastReport.get(name) ?? 0) >= period * 1000;
+      const reported = classes.includes("BGP") || classes.includes("Routes");
+      return reported && now - (lastReport.get(name) ?? 0) >= period * 1000
+        ? [{ name, node: readString(status, "spec", "node") ?? "", classes }]
+        : [];
     });
-    await forEachLimited(due, async (status) => {
-      const name = readString(status, "metadata", "name") ?? "";
-      const node = readString(status, "spec", "node") ?? "";
+    await forEachLimited(due, async ({ name, node, classes }) => {
       const daemon = daemons.get(node);
       if (daemon === undefined || !daemon.running()) return; // no calico-node there to report
-      const protocols = await daemon.protocols();
       lastReport.set(name, now);
-      const peersV4 = protocols.flatMap((p) => {
-        const match = /^(Mesh|Node|Global)_(\d+_\d+_\d+_\d+)$/.exec(p.name);
-        if (match === null) return [];
-        const type =
-          match[1] === "Mesh" ? "NodeMesh" : match[1] === "Node" ? "NodePeer" : "GlobalPeer";
-        return [
-          {
-            peerIP: (match[2] ?? "").replaceAll("_", "."),
-            type,
-            // Calico's reporter maps these states only; others (BIRD's "Passive") it leaves out.
-            ...(REPORTED_STATES.has(p.bgpState) ? { state: p.bgpState } : {}),
-            since: p.since,
-          },
-        ];
-      });
-      const established = peersV4.filter((p) => p.state === "Established").length;
+      const status: Record<string, unknown> = {
+        lastUpdated: new Date().toISOString(),
+        agent: { birdV4: { state: "Ready" } },
+      };
+      if (classes.includes("BGP")) status["bgp"] = reportSessions(await daemon.protocols());
+      if (classes.includes("Routes"))
+        status["routes"] = { routesV4: reportRoutes(await daemon.routes()) };
       try {
         await custom.patchClusterCustomObject(
-          {
-            group,
-            version,
-            plural: "caliconodestatuses",
-            name,
-            body: {
-              status: {
-                lastUpdated: new Date().toISOString(),
-                agent: { birdV4: { state: "Ready" } },
-                bgp: {
-                  numberEstablishedV4: established,
-                  numberEstablishedV6: 0,
-                  numberNotEstablishedV4: peersV4.length - established,
-                  numberNotEstablishedV6: 0,
-                  peersV4,
-                },
-              },
-            },
-          },
+          { group, version, plural: "caliconodestatuses", name, body: { status } },
           mergePatch,
         );
       } catch (err: unknown) {
@@ -381,6 +365,62 @@ export async function startCalicoNodeStandIn(
       await loop;
     },
   };
+}
+
+/** `status.bgp` of a CalicoNodeStatus, from `birdc show protocols` (node/pkg/status/populators/peers.go). */
+function reportSessions(protocols: readonly BirdProtocolState[]): Record<string, unknown> {
+  const peersV4 = protocols.flatMap((p) => {
+    const match = /^(Mesh|Node|Global)_(\d+_\d+_\d+_\d+)$/.exec(p.name);
+    if (match === null) return [];
+    const type = match[1] === "Mesh" ? "NodeMesh" : match[1] === "Node" ? "NodePeer" : "GlobalPeer";
+    return [
+      {
+        peerIP: (match[2] ?? "").replaceAll("_", "."),
+        type,
+        // Calico's reporter maps these states only; others (BIRD's "Passive") it leaves out.
+        ...(REPORTED_STATES.has(p.bgpState) ? { state: p.bgpState } : {}),
+        since: p.since,
+      },
+    ];
+  });
+  const established = peersV4.filter((p) => p.state === "Established").length;
+  return {
+    numberEstablishedV4: established,
+    numberEstablishedV6: 0,
+    numberNotEstablishedV4: peersV4.length - established,
+    numberNotEstablishedV6: 0,
+    peersV4,
+  };
+}
+
+/**
+ * `status.routes.routesV4` of a CalicoNodeStatus, from `birdc show route`
+ * (node/pkg/status/populators/routes.go): the best path FIB, the others RIB; a `Mesh_` protocol's
+ * path NodeMesh, a `Node_`/`Global_` one's BGPPeer, with the peer address from its name.
+ */
+function reportRoutes(routes: readonly BirdRoute[]): Record<string, unknown>[] {
+  return routes.map((route) => {
+    const session = /^(Mesh|Node|Global)_(\d+_\d+_\d+_\d+)$/.exec(route.protocol);
+    const source = /^(kernel|static|direct)/.exec(route.protocol)?.[1];
+    const learnedFrom =
+      session !== null
+        ? {
+            sourceType: session[1] === "Mesh" ? "NodeMesh" : "BGPPeer",
+            peerIP: (session[2] ?? "").replaceAll("_", "."),
+          }
+        : { sourceType: source === undefined ? "Kernel" : capitalize(source) };
+    return {
+      type: route.primary ? "FIB" : "RIB",
+      destination: route.destination,
+      gateway: route.gateway,
+      interface: "eth0",
+      learnedFrom,
+    };
+  });
+}
+
+function capitalize(word: string): string {
+  return `${word.slice(0, 1).toUpperCase()}${word.slice(1)}`;
 }
 
 /** How long a changing node's sessions must stay Established before its window closes. */

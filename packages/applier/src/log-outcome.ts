@@ -34,8 +34,20 @@ export function createOutcomeLog(): (
         else logger.warn(fields, message);
         return;
       }
+      case "AwaitingRoutes": {
+        const fields = {
+          next: outcome.plan.steps[0]?.reason,
+          missing: outcome.routes.missing.length,
+          sample: outcome.routes.missing.slice(0, 3),
+        };
+        const message =
+          "nodes the next step takes BGP sessions from do not have their routes over the sessions they keep yet; holding it until they do";
+        if (previous?.kind === "AwaitingRoutes") logger.debug(fields, message);
+        else logger.warn(fields, message);
+        return;
+      }
       case "StepApplied": {
-        const { plan, step, execution, sessions } = outcome;
+        const { plan, step, execution, sessions, routes } = outcome;
         logger.info(
           {
             reason: step.reason,
@@ -50,6 +62,15 @@ export function createOutcomeLog(): (
                   sessionsEstablished: sessions.established,
                   sessionsMissing: sessions.missing.length,
                   sessionsUnverifiable: sessions.unverifiable.length,
+                }),
+            ...(routes === undefined
+              ? {}
+              : {
+                  routesConfirmedNodes: routes.confirmed,
+                  routesUncheckedNodes: routes.unchecked,
+                  ...(routes.unverifiable === undefined
+                    ? {}
+                    : { routesUnverifiable: routes.unverifiable }),
                 }),
           },
           `applied step: ${step.description}`,

@@ -16,6 +16,7 @@ export interface ApplierMetrics {
   readonly pendingActions: Gauge<"cluster">;
   readonly reflectors: Gauge<"cluster">;
   readonly unconfirmedSessions: Gauge<"cluster">;
+  readonly routesNotHandedOver: Gauge<"cluster">;
 }
 
 /** Creates and registers {@link ApplierMetrics} (prefix `rrfleet_`, units in the names). */
@@ -81,6 +82,12 @@ export function createApplierMetrics(registry: Registry): ApplierMetrics {
     unconfirmedSessions: new Gauge({
       name: "rrfleet_unconfirmed_sessions",
       help: "BGP sessions a step opened that are not yet seen Established; nothing is removed until they are.",
+      labelNames: ["cluster"],
+      registers,
+    }),
+    routesNotHandedOver: new Gauge({
+      name: "rrfleet_routes_not_handed_over",
+      help: "Nodes (of those checked) that lack some route over the BGP sessions the next step keeps; nothing is removed until they have them.",
       labelNames: ["cluster"],
       registers,
     }),

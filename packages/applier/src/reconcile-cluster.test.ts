@@ -61,6 +61,55 @@ describe("reconcileCluster", () => {
     expect(cluster.state().bgpConfiguration.nodeToNodeMeshEnabled).toBe(false);
   });
 
+  it("holds the mesh-off step while a client lacks routes over its reflector sessions, though they are Established", async () => {
+    const cluster = await clusterBeforeMeshOff();
+    const writes = cluster.writes.length;
+    cluster.missingRoutes = [[{ node: "node-00003", destinations: ["192.168.0.64/26"] }]];
+
+    const waiting = await reconcileCluster(depsFor(cluster));
+
+    expect(waiting).toMatchObject({
+      kind: "AwaitingRoutes",
+      routes: { missing: [{ node: "node-00003" }] },
+    });
+    expect(cluster.writes).toHaveLength(writes);
+    // Every node loses sessions (clients the mesh, reflectors the bootstrap BGPPeer's) and hands
+    // its routes over; clients to the reflector sessions they keep.
+    const request = cluster.sessions.routeCalls.at(-1);
+    const reflectors = cluster
+      .state()
+      .nodes.filter((n) => n.routeReflectorClusterId !== undefined)
+      .map((n) => n.name);
+    expect(request?.handovers).toHaveLength(12);
+    for (const handover of request?.handovers ?? []) {
+      if (reflectors.includes(handover.node)) continue;
+      expect(handover.keeps.length).toBeGreaterThan(0);
+      expect(handover.keeps.every((k) => reflectors.includes(k.peer))).toBe(true);
+    }
+
+    const applied = await reconcileCluster(depsFor(cluster));
+    expect(applied).toMatchObject({
+      kind: "StepApplied",
+      routes: { confirmed: 12 },
+    });
+    expect(cluster.state().bgpConfiguration.nodeToNodeMeshEnabled).toBe(false);
+  });
+
+  it("fails closed: when reading routes errors, it throws and writes nothing", async () => {
+    const cluster = await clusterBeforeMeshOff();
+    const writes = cluster.writes.length;
+    const deps: ReconcileDeps = {
+      ...depsFor(cluster),
+      sessions: {
+        waitForSessions: cluster.sessions.waitForSessions.bind(cluster.sessions),
+        waitForRoutes: () => Promise.reject(new Error("caliconodestatuses: 503")),
+      },
+    };
+
+    await expect(reconcileCluster(deps)).rejects.toThrow(/503/);
+    expect(cluster.writes).toHaveLength(writes);
+  });
+
   it("fails closed: when confirming sessions errors, it throws and writes nothing", async () => {
     const cluster = await clusterBeforeMeshOff();
     const writes = cluster.writes.length;
@@ -69,6 +118,7 @@ describe("reconcileCluster", () => {
       sessions: {
         waitForSessions: () =>
           Promise.reject(new Error("caliconodestatuses is forbidden: missing RBAC")),
+        waitForRoutes: () => Promise.reject(new Error("must not be asked")),
       },
     };
 
@@ -96,6 +146,7 @@ describe("reconcileCluster", () => {
       ...depsFor(cluster),
       sessions: {
         waitForSessions: () => Promise.reject(new Error("must not be asked")),
+        waitForRoutes: () => Promise.reject(new Error("must not be asked")),
       },
     };
     const first = await reconcileCluster(deps);

@@ -1,4 +1,9 @@
-import type { SessionCheckResult, SessionPair } from "@rrfleet/kube";
+import type {
+  RouteCheckResult,
+  RouteHandoverRequest,
+  SessionCheckResult,
+  SessionPair,
+} from "@rrfleet/kube";
 import {
   applyActions,
   findSessionsToConfirm,
@@ -18,9 +23,10 @@ export interface ClusterView extends ObservingView {
   snapshot(): ClusterSnapshot;
 }
 
-/** Confirms BGP sessions (`@rrfleet/kube`'s session checks fit it). */
+/** Confirms BGP sessions and the routes over them (`@rrfleet/kube`'s session checks fit it). */
 export interface SessionWaiter {
   waitForSessions(pairs: readonly SessionPair[], signal?: AbortSignal): Promise<SessionCheckResult>;
+  waitForRoutes(request: RouteHandoverRequest, signal?: AbortSignal): Promise<RouteCheckResult>;
 }
 
 /** Everything one reconcile pass needs. */
@@ -50,6 +56,17 @@ export type ReconcileOutcome =
       readonly plan: Plan;
       readonly sessions: SessionCheckResult;
     }
+  /**
+   * The sessions are Established, but some node the step takes sessions from does not have every
+   * route it has over them over the sessions it keeps yet (a reflector still sending its table):
+   * nothing is written until it does.
+   */
+  | {
+      readonly kind: "AwaitingRoutes";
+      readonly plan: Plan;
+      readonly sessions: SessionCheckResult;
+      readonly routes: RouteCheckResult;
+    }
   | {
       readonly kind: "StepApplied";
       readonly plan: Plan;
@@ -57,13 +74,16 @@ export type ReconcileOutcome =
       readonly execution: StepExecution;
       /** The check made before the step, when the step removes or restarts sessions. */
       readonly sessions?: SessionCheckResult;
+      /** The routes checked before the step, when it takes sessions from nodes that keep others. */
+      readonly routes?: RouteCheckResult;
     };
 
 /**
  * One level-triggered pass over a cluster: plan from what the watch shows now; when the plan's
  * first step removes or restarts BGP sessions, first confirm from Calico that every session the
- * step keeps is Established (the planner proved the step safe assuming so: make-before-break);
- * apply only that step; and wait until the watch shows our writes, so the next pass plans from
+ * step keeps is Established (the planner proved the step safe assuming so: make-before-break),
+ * then that nodes losing sessions already have their routes over the ones they keep (an
+ * Established session may still be receiving its table); apply only that step; and wait until the watch shows our writes, so the next pass plans from
  * them. What must be confirmed is derived from the cluster each time, never remembered, so a
  * controller restarted at any point (or a new fleet leader) waits exactly as this one would.
  * Fails closed: an error confirming sessions is thrown and nothing is written.
@@ -84,6 +104,7 @@ export async function reconcileCluster(
   if (deps.dryRun) return { kind: "DryRun", plan };
 
   let sessions: SessionCheckResult | undefined;
+  let routes: RouteCheckResult | undefined;
   if (step.requiresEstablishedSessions) {
     const relied = findSessionsToConfirm(
       viewRoutes(before),
@@ -91,6 +112,13 @@ export async function reconcileCluster(
     );
     sessions = await deps.sessions.waitForSessions(relied.sessions, signal);
     if (sessions.missing.length > 0) return { kind: "AwaitingSessions", plan, sessions };
+    if (relied.handovers.length > 0) {
+      routes = await deps.sessions.waitForRoutes(
+        { handovers: relied.handovers, exempt: relied.exempt },
+        signal,
+      );
+      if (routes.missing.length > 0) return { kind: "AwaitingRoutes", plan, sessions, routes };
+    }
   }
   const execution = await executeStep(step, before, { ...deps, ...(signal ? { signal } : {}) });
   await waitForObserved(deps.view, execution.results, {
@@ -98,7 +126,12 @@ export async function reconcileCluster(
     timeoutMs: deps.observeTimeoutMs ?? 30_000,
     ...(signal ? { signal } : {}),
   });
-  return sessions === undefined
-    ? { kind: "StepApplied", plan, step, execution }
-    : { kind: "StepApplied", plan, step, execution, sessions };
+  return {
+    kind: "StepApplied",
+    plan,
+    step,
+    execution,
+    ...(sessions === undefined ? {} : { sessions }),
+    ...(routes === undefined ? {} : { routes }),
+  };
 }

@@ -12,6 +12,11 @@ export function recordOutcomeMetrics(
   switch (outcome.kind) {
     case "AwaitingSessions":
       metrics.unconfirmedSessions.set({ cluster }, outcome.sessions.missing.length);
+      metrics.routesNotHandedOver.set({ cluster }, 0);
+      return;
+    case "AwaitingRoutes":
+      metrics.unconfirmedSessions.set({ cluster }, 0);
+      metrics.routesNotHandedOver.set({ cluster }, outcome.routes.missing.length);
       return;
     case "StepApplied": {
       const { plan, step, execution, sessions } = outcome;
@@ -22,6 +27,7 @@ export function recordOutcomeMetrics(
       metrics.clusterConverged.set({ cluster }, 0);
       metrics.planBlocked.set({ cluster }, 0);
       metrics.unconfirmedSessions.set({ cluster }, sessions?.missing.length ?? 0);
+      metrics.routesNotHandedOver.set({ cluster }, 0);
       return;
     }
     case "Converged":
@@ -32,6 +38,7 @@ export function recordOutcomeMetrics(
       metrics.pendingActions.set({ cluster }, outcome.plan.summary.actions);
       metrics.reflectors.set({ cluster }, outcome.plan.summary.reflectors);
       metrics.unconfirmedSessions.set({ cluster }, 0);
+      metrics.routesNotHandedOver.set({ cluster }, 0);
       return;
   }
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import {
   CALICO_IPV4_ADDRESS_ANNOTATION,
   createCalicoNodeStatusCheck,
+  renderRouteStatusName,
   renderSessionStatusName,
   type CalicoNodeStatusCheckOptions,
 } from "./calico-node-status-check.js";
@@ -55,6 +56,33 @@ function reportSessions(
         numberNotEstablishedV4: peers.filter((p) => p.state !== "Established").length,
         numberNotEstablishedV6: 0,
         peersV4: peers.map((p) => ({ type: "NodePeer", ...p, since: "00:00:00" })),
+      },
+    },
+  });
+}
+
+/** What calico-node on `node` would write into the status object reading its routes. */
+function reportRoutes(
+  server: FakeApiServer,
+  node: string,
+  routes: readonly { destination: string; sourceType: string; peerIP: string }[],
+  lastUpdated: string,
+): void {
+  const name = renderRouteStatusName(node);
+  const current = server.read(STATUSES, name);
+  if (current === undefined) return;
+  server.put(STATUSES, {
+    ...current,
+    status: {
+      lastUpdated,
+      routes: {
+        routesV4: routes.map((r) => ({
+          type: "FIB",
+          destination: r.destination,
+          gateway: r.peerIP,
+          interface: "eth0",
+          learnedFrom: { sourceType: r.sourceType, peerIP: r.peerIP },
+        })),
       },
     },
   });
@@ -574,5 +602,118 @@ describe("renderSessionStatusName", () => {
     expect(nameA).toMatch(/^rrfleet-sessions-a+-[0-9a-f]{10}$/);
     expect(renderSessionStatusName(b)).not.toBe(nameA);
     expect(renderSessionStatusName(a)).toBe(nameA);
+  });
+});
+
+describe("createCalicoNodeStatusCheck: waitForRoutes", () => {
+  const NODES = { rr: "10.1.0.1", c1: "10.1.0.2", c2: "10.1.0.3" };
+  const keepsReflector = (node: string) => ({
+    node,
+    keeps: [{ peer: "rr", kinds: ["peer"] as const }],
+  });
+  const meshRoute = (destination: string, peerIP: string) => ({
+    destination,
+    sourceType: "NodeMesh",
+    peerIP,
+  });
+  const reflected = (destination: string) => ({
+    destination,
+    sourceType: "BGPPeer",
+    peerIP: "10.1.0.1",
+  });
+
+  it("reads a node's routes until every mesh route also comes over its reflector session, then deletes its object", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, NODES);
+    const specs: unknown[] = [];
+    const { check, sleeps } = makeCheck(server, {
+      onTick: (nowMs) => {
+        specs.push(server.read(STATUSES, "rrfleet-routes-c1"));
+        const routes = [meshRoute("192.168.0.64/26", "10.1.0.3"), reflected("192.168.0.0/26")];
+        // The reflector's copy of c2's block arrives one report later.
+        if (nowMs >= 2_000) routes.push(reflected("192.168.0.64/26"));
+        reportRoutes(server, "c1", routes, `t${nowMs}`);
+      },
+    });
+
+    const result = await check.waitForRoutes({ handovers: [keepsReflector("c1")], exempt: [] });
+
+    expect(result).toEqual({ confirmed: 1, missing: [], unchecked: 0 });
+    expect(sleeps).toEqual([1_000, 1_000]);
+    expect(specs[0]).toMatchObject({
+      metadata: { name: "rrfleet-routes-c1", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+      spec: { node: "c1", classes: ["Routes"] },
+    });
+    expect(server.names(STATUSES)).toEqual([]);
+  });
+
+  it("reports the node and the destinations it still lacks over its kept sessions at the timeout", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, NODES);
+    const { check } = makeCheck(server, {
+      timeoutMs: 3_000,
+      onTick: (nowMs) => {
+        reportRoutes(server, "c1", [meshRoute("192.168.0.64/26", "10.1.0.3")], `t${nowMs}`);
+      },
+    });
+
+    const result = await check.waitForRoutes({ handovers: [keepsReflector("c1")], exempt: [] });
+
+    expect(result).toEqual({
+      confirmed: 0,
+      missing: [{ node: "c1", destinations: ["192.168.0.64/26"] }],
+      unchecked: 0,
+    });
+    expect(server.names(STATUSES)).toEqual([]);
+  });
+
+  it("trusts no report older than the settle time: a report from before the check shows nothing yet", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, NODES);
+    const { check } = makeCheck(server, {
+      timeoutMs: 2_500,
+      settleMs: 5_000,
+      onTick: () => {
+        reportRoutes(server, "c1", [reflected("192.168.0.64/26")], "unchanged");
+      },
+    });
+
+    const result = await check.waitForRoutes({ handovers: [keepsReflector("c1")], exempt: [] });
+
+    expect(result.missing).toEqual([{ node: "c1", destinations: [] }]);
+  });
+
+  it("reads at most maxRouteNodes nodes and counts the others as unchecked", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, NODES);
+    const { check } = makeCheck(server, {
+      maxRouteNodes: 1,
+      random: () => 0,
+      onTick: (nowMs) => {
+        for (const node of ["c1", "c2"]) reportRoutes(server, node, [], `t${nowMs}`);
+      },
+    });
+
+    const result = await check.waitForRoutes({
+      handovers: [keepsReflector("c1"), keepsReflector("c2")],
+      exempt: [],
+    });
+
+    expect(result).toEqual({ confirmed: 1, missing: [], unchecked: 1 });
+    expect(server.log().filter((line) => line.startsWith("create"))).toEqual([
+      "create caliconodestatuses/rrfleet-routes-c1",
+    ]);
+  });
+
+  it("says why it cannot check a cluster too large for a route report, and creates nothing", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, NODES);
+    const { check } = makeCheck(server, { maxRouteCheckClusterNodes: 2 });
+
+    const result = await check.waitForRoutes({ handovers: [keepsReflector("c1")], exempt: [] });
+
+    expect(result).toMatchObject({ confirmed: 0, missing: [], unchecked: 1 });
+    expect(result.unverifiable).toMatch(/3 nodes, more than 2/);
+    expect(server.log().filter((line) => !line.startsWith("list nodes"))).toEqual([]);
   });
 });

@@ -24,8 +24,12 @@ import { createRequestOptions } from "./create-request-options.js";
 import type { CalicoApi } from "./detect-calico-api.js";
 import { KubeError, toKubeError, type KubeRequestContext } from "./kube-error.js";
 import { renderDeleteOptions } from "./render-delete-options.js";
+import { findRoutesNotHandedOver, sampleHandovers, type ReportedRoute } from "./route-handover.js";
 import {
   uniqueSessionPairs,
+  type RouteCheckResult,
+  type RouteHandoverGap,
+  type RouteHandoverRequest,
   type SessionCheck,
   type SessionCheckResult,
   type SessionPair,
@@ -70,6 +74,20 @@ export interface CalicoNodeStatusCheckOptions {
    * pairs no picked node covers are counted as `unchecked`.
    */
   readonly maxWatchedNodes?: number;
+  /**
+   * The route check reads at most this many nodes' routes; default 8 (Calico advises fewer than
+   * ten route-reporting status objects at a time).
+   */
+  readonly maxRouteNodes?: number;
+  /**
+   * Clusters with more nodes than this get no route check, default 1,000: a node's route report
+   * lists every path to every block (the mesh's and each reflector's), and beyond about a
+   * thousand nodes it outgrows what one Kubernetes object can hold, so calico-node could not
+   * write it. Such clusters rely on the session check alone (the result says so).
+   */
+  readonly maxRouteCheckClusterNodes?: number;
+  /** Picks the route check's sample (injectable for tests); returns [0, 1). */
+  readonly random?: () => number;
   /** Waits (injectable for tests); must reject with `signal.reason` on abort. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** A monotonic clock in milliseconds; default `performance.now`. */
@@ -82,6 +100,9 @@ export interface CalicoNodeStatusCheckOptions {
 export const CALICO_IPV4_ADDRESS_ANNOTATION = "projectcalico.org/IPv4Address";
 
 const STATUS_PREFIX = "rrfleet-sessions-";
+const ROUTES_PREFIX = "rrfleet-routes-";
+/** A route gap names at most this many destinations. */
+const MAX_REPORTED_DESTINATIONS = 10;
 const MAX_NAME_LENGTH = 253;
 const PLURAL = "caliconodestatuses";
 /** Up to this many peer nodes are read one GET each; more are found in one paginated LIST. */
@@ -94,7 +115,16 @@ const CONCURRENCY = 8;
  * 253-character limit of object names, its head plus a hash of the node name.
  */
 export function renderSessionStatusName(node: string): string {
-  const name = `${STATUS_PREFIX}${node}`;
+  return renderStatusName(STATUS_PREFIX, node);
+}
+
+/** The name of the CalicoNodeStatus reading `node`'s routes: `rrfleet-routes-<node>` (shortened like {@link renderSessionStatusName}). */
+export function renderRouteStatusName(node: string): string {
+  return renderStatusName(ROUTES_PREFIX, node);
+}
+
+function renderStatusName(prefix: string, node: string): string {
+  const name = `${prefix}${node}`;
   if (name.length <= MAX_NAME_LENGTH) return name;
   const hash = createHash("sha256").update(node).digest("hex").slice(0, 10);
   return `${name.slice(0, MAX_NAME_LENGTH - hash.length - 1).replace(/[-.]+$/, "")}-${hash}`;
@@ -133,6 +163,9 @@ export function createCalicoNodeStatusCheck(
   const path = { group: calico.group, version: calico.version, plural: PLURAL };
   const resource = `${PLURAL}.${calico.group}`;
   const fencing = options.fencing;
+  const maxRouteNodes = options.maxRouteNodes ?? 8;
+  const maxRouteCheckClusterNodes = options.maxRouteCheckClusterNodes ?? 1_000;
+  const random = options.random ?? Math.random;
 
   const send = async <T>(
     call: () => Promise<T>,
@@ -148,14 +181,14 @@ export function createCalicoNodeStatusCheck(
     }
   };
 
-  /** Each name's IPv4 address (undefined: none, or no such node). */
+  /** Each name's IPv4 address (undefined: none, or no such node); `"all"`: every node's. */
   const readAddresses = async (
-    names: readonly string[],
+    names: readonly string[] | "all",
     signal?: AbortSignal,
   ): Promise<Map<string, string | undefined>> => {
     const addresses = new Map<string, string | undefined>();
     const requestOptions = createRequestOptions(signal === undefined ? {} : { signal });
-    if (names.length <= MAX_NODE_GETS) {
+    if (names !== "all" && names.length <= MAX_NODE_GETS) {
       await forEachWithConcurrency(names, CONCURRENCY, async (name) => {
         try {
           const node = await send(
@@ -171,7 +204,7 @@ export function createCalicoNodeStatusCheck(
       });
       return addresses;
     }
-    const wanted = new Set(names);
+    const wanted = names === "all" ? undefined : new Set(names);
     let continueToken: string | undefined;
     do {
       const page = await send(
@@ -188,7 +221,7 @@ export function createCalicoNodeStatusCheck(
       );
       for (const node of page.items) {
         const name = node.metadata?.name;
-        if (name !== undefined && wanted.has(name)) {
+        if (name !== undefined && (wanted === undefined || wanted.has(name))) {
           addresses.set(name, parseAddress(node.metadata?.annotations));
         }
       }
@@ -198,11 +231,10 @@ export function createCalicoNodeStatusCheck(
   };
 
   const createStatus = async (
-    node: string,
+    { name, node, classes }: { name: string; node: string; classes: readonly string[] },
     created: Map<string, string | undefined>,
     signal?: AbortSignal,
   ): Promise<void> => {
-    const name = renderSessionStatusName(node);
     const context = { verb: "create", resource, name };
     const body = {
       apiVersion: calico.apiVersion,
@@ -214,7 +246,7 @@ export function createCalicoNodeStatusCheck(
           ? {}
           : { annotations: { [FENCING_EPOCH_ANNOTATION]: String(fencing.epoch) } }),
       },
-      spec: { node, classes: ["BGP"], updatePeriodSeconds },
+      spec: { node, classes, updatePeriodSeconds },
     };
     const create = async (): Promise<void> => {
       fencing?.assertCurrent();
@@ -338,7 +370,12 @@ export function createCalicoNodeStatusCheck(
       await forEachWithConcurrency(
         [...new Set(verifiable.map((v) => v.watched))],
         CONCURRENCY,
-        (node) => createStatus(node, created, signal),
+        (node) =>
+          createStatus(
+            { name: renderSessionStatusName(node), node, classes: ["BGP"] },
+            created,
+            signal,
+          ),
       );
       const deadline = started + timeoutMs;
       /** Status object → the report last seen and when it was first seen (this side's clock). */
@@ -373,42 +410,135 @@ export function createCalicoNodeStatusCheck(
     };
   };
 
+  /**
+   * Reads the watched handover nodes' routes until each has every route it has over sessions it
+   * loses also over sessions it keeps (see route-handover.ts), or until `timeoutMs`.
+   */
+  const checkRoutes = async (
+    request: RouteHandoverRequest,
+    created: Map<string, string | undefined>,
+    signal?: AbortSignal,
+  ): Promise<RouteCheckResult> => {
+    const started = now();
+    const addresses = await readAddresses("all", signal);
+    if (addresses.size > maxRouteCheckClusterNodes) {
+      return {
+        confirmed: 0,
+        missing: [],
+        unchecked: request.handovers.length,
+        unverifiable: `the cluster has ${addresses.size} nodes, more than ${maxRouteCheckClusterNodes}: calico-node cannot report a node's routes in one object`,
+      };
+    }
+    const nodeAddresses = new Set(
+      [...addresses.values()].filter((a): a is string => a !== undefined),
+    );
+    const exemptAddresses = new Set(
+      request.exempt.flatMap((name) => {
+        const address = addresses.get(name);
+        return address === undefined ? [] : [address];
+      }),
+    );
+    const { chosen, unchecked } = sampleHandovers(
+      request.handovers.filter((h) => addresses.get(h.node) !== undefined),
+      maxRouteNodes,
+      random,
+    );
+    const watched = chosen.map((handover) => ({
+      node: handover.node,
+      status: renderRouteStatusName(handover.node),
+      keeps: new Map(
+        handover.keeps.flatMap((k) => {
+          const address = addresses.get(k.peer);
+          return address === undefined ? [] : [[address, k.kinds] as const];
+        }),
+      ),
+    }));
+    await forEachWithConcurrency(watched, CONCURRENCY, (w) =>
+      createStatus({ name: w.status, node: w.node, classes: ["Routes"] }, created, signal),
+    );
+    const deadline = started + timeoutMs;
+    const seen = new Map<string, { lastUpdated: string; at: number }>();
+    let gaps: RouteHandoverGap[];
+    for (;;) {
+      const reports = await listReports(signal);
+      const at = now();
+      for (const [name, report] of reports) {
+        if (seen.get(name)?.lastUpdated !== report.lastUpdated)
+          seen.set(name, { lastUpdated: report.lastUpdated, at });
+      }
+      gaps = watched.flatMap((w) => {
+        const report = reports.get(w.status);
+        const fresh = (seen.get(w.status)?.at ?? -Infinity) >= started + settleMs;
+        if (report === undefined || !fresh || report.routes === undefined)
+          return [{ node: w.node, destinations: [] }];
+        const destinations = findRoutesNotHandedOver(
+          report.routes,
+          w.keeps,
+          nodeAddresses,
+          exemptAddresses,
+        );
+        return destinations.length === 0
+          ? []
+          : [{ node: w.node, destinations: destinations.slice(0, MAX_REPORTED_DESTINATIONS) }];
+      });
+      const left = deadline - now();
+      if (gaps.length === 0 || left <= 0) break;
+      await sleep(Math.min(pollIntervalMs, left), signal);
+    }
+    return { confirmed: watched.length - gaps.length, missing: gaps, unchecked };
+  };
+
+  /**
+   * Runs `work` with a map it records every status object it creates in, then deletes them all,
+   * also after an error or abort (without the caller's signal: an aborted check must still leave
+   * nothing behind).
+   */
+  const withStatusObjects = async <T>(
+    work: (created: Map<string, string | undefined>) => Promise<T>,
+  ): Promise<T> => {
+    const created = new Map<string, string | undefined>();
+    let outcome: { ok: true; result: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, result: await work(created) };
+    } catch (err: unknown) {
+      outcome = { ok: false, error: err };
+    }
+    const cleanup = await Promise.allSettled(
+      [...created].map(([name, uid]) => deleteStatus(name, uid)),
+    );
+    // deleteStatus throws only KubeErrors (send maps everything, assertCurrent throws Fenced).
+    const cleanupErrors = cleanup.flatMap((r) =>
+      r.status === "rejected" ? [r.reason as KubeError] : [],
+    );
+    // The lease ended: what is left is the next leader's to replace, and the caller must see
+    // Fenced (it steps down on that code), not an aggregate that hides it.
+    const fenced = [outcome.ok ? undefined : outcome.error, ...cleanupErrors].find(
+      (err): err is KubeError => err instanceof KubeError && err.code === "Fenced",
+    );
+    if (fenced !== undefined) throw fenced;
+    if (!outcome.ok) {
+      if (cleanupErrors.length === 0) throw outcome.error;
+      throw new AggregateError(
+        [outcome.error, ...cleanupErrors],
+        `session check failed and ${cleanupErrors.length} ${resource} could not be deleted`,
+      );
+    }
+    const [firstCleanupError] = cleanupErrors;
+    if (firstCleanupError !== undefined) throw firstCleanupError;
+    return outcome.result;
+  };
+
   return {
     waitForSessions: async (input, signal) => {
       signal?.throwIfAborted();
       const pairs = uniqueSessionPairs(input);
       if (pairs.length === 0) return { established: 0, missing: [], unverifiable: [] };
-      const created = new Map<string, string | undefined>();
-      let outcome: { ok: true; result: SessionCheckResult } | { ok: false; error: unknown };
-      try {
-        outcome = { ok: true, result: await check(pairs, created, signal) };
-      } catch (err: unknown) {
-        outcome = { ok: false, error: err };
-      }
-      // Cleanup runs without the caller's signal: an aborted check must still leave nothing behind.
-      const cleanup = await Promise.allSettled(
-        [...created].map(([name, uid]) => deleteStatus(name, uid)),
-      );
-      // deleteStatus throws only KubeErrors (send maps everything, assertCurrent throws Fenced).
-      const cleanupErrors = cleanup.flatMap((r) =>
-        r.status === "rejected" ? [r.reason as KubeError] : [],
-      );
-      // The lease ended: what is left is the next leader's to replace, and the caller must see
-      // Fenced (it steps down on that code), not an aggregate that hides it.
-      const fenced = [outcome.ok ? undefined : outcome.error, ...cleanupErrors].find(
-        (err): err is KubeError => err instanceof KubeError && err.code === "Fenced",
-      );
-      if (fenced !== undefined) throw fenced;
-      if (!outcome.ok) {
-        if (cleanupErrors.length === 0) throw outcome.error;
-        throw new AggregateError(
-          [outcome.error, ...cleanupErrors],
-          `session check failed and ${cleanupErrors.length} ${resource} could not be deleted`,
-        );
-      }
-      const [firstCleanupError] = cleanupErrors;
-      if (firstCleanupError !== undefined) throw firstCleanupError;
-      return outcome.result;
+      return withStatusObjects((created) => check(pairs, created, signal));
+    },
+    waitForRoutes: async (request, signal) => {
+      signal?.throwIfAborted();
+      if (request.handovers.length === 0) return { confirmed: 0, missing: [], unchecked: 0 };
+      return withStatusObjects((created) => checkRoutes(request, created, signal));
     },
   };
 }
@@ -491,10 +621,11 @@ function parseAddress(
   return address !== undefined && parseIpv4(address) !== undefined ? address : undefined;
 }
 
-/** One status object's report: when calico-node wrote it, and each peer entry. */
+/** One status object's report: when calico-node wrote it, each peer entry, and its routes (when reported). */
 interface StatusReport {
   readonly lastUpdated: string;
   readonly peers: readonly { peerIP: string; type: string; state: string }[];
+  readonly routes?: readonly ReportedRoute[];
 }
 
 function readReport(item: unknown): StatusReport {
@@ -513,7 +644,28 @@ function readReport(item: unknown): StatusReport {
       });
     }
   }
-  return { lastUpdated: typeof lastUpdated === "string" ? lastUpdated : "", peers };
+  const routes = readRoutes(isRecord(status) ? status["routes"] : undefined);
+  return {
+    lastUpdated: typeof lastUpdated === "string" ? lastUpdated : "",
+    peers,
+    ...(routes === undefined ? {} : { routes }),
+  };
+}
+
+/** `status.routes.routesV4` (undefined: the report has no routes section yet). */
+function readRoutes(section: unknown): ReportedRoute[] | undefined {
+  if (!isRecord(section)) return undefined;
+  const list = Array.isArray(section["routesV4"]) ? section["routesV4"] : [];
+  return list.filter(isRecord).map((route) => {
+    const learnedFrom = isRecord(route["learnedFrom"]) ? route["learnedFrom"] : {};
+    const text = (value: unknown): string => (typeof value === "string" ? value : "");
+    return {
+      destination: text(route["destination"]),
+      gateway: text(route["gateway"]),
+      sourceType: text(learnedFrom["sourceType"]),
+      peerIP: text(learnedFrom["peerIP"]),
+    };
+  });
 }
 
 /** Calico's peer types by the BIRD protocol they report: `Mesh_x` → NodeMesh, `Node_x`/`Global_x` → NodePeer/GlobalPeer. */

@@ -1,4 +1,9 @@
-import { uniqueSessionPairs, type SessionCheck, type SessionCheckResult } from "./session-check.js";
+import {
+  uniqueSessionPairs,
+  type RouteCheckResult,
+  type SessionCheck,
+  type SessionCheckResult,
+} from "./session-check.js";
 import { sleepWithSignal } from "./sleep-with-signal.js";
 
 /** Options of {@link createDelaySessionCheck}. */
@@ -11,7 +16,8 @@ export interface DelaySessionCheckOptions {
 
 /**
  * A {@link SessionCheck} that cannot see sessions (no CalicoNodeStatus, or not allowed to create
- * it): it waits `delayMs` and reports every pair as unverifiable. No pairs: returns at once.
+ * it): it waits `delayMs` and reports every pair as unverifiable, and every route handover as
+ * unchecked. No pairs: returns at once.
  * An abort rejects with `signal.reason`.
  */
 export function createDelaySessionCheck(options: DelaySessionCheckOptions): SessionCheck {
@@ -22,6 +28,18 @@ export function createDelaySessionCheck(options: DelaySessionCheckOptions): Sess
       const unverifiable = uniqueSessionPairs(pairs);
       if (unverifiable.length > 0) await sleep(options.delayMs, signal);
       return { established: 0, missing: [], unverifiable };
+    },
+    // It waited for the sessions already; it cannot read routes either.
+    waitForRoutes: (request, signal): Promise<RouteCheckResult> => {
+      signal?.throwIfAborted();
+      return Promise.resolve({
+        confirmed: 0,
+        missing: [],
+        unchecked: request.handovers.length,
+        ...(request.handovers.length === 0
+          ? {}
+          : { unverifiable: "the delay session check cannot read routes" }),
+      });
     },
   };
 }

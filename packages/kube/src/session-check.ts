@@ -30,6 +30,13 @@ export interface SessionCheck {
    * rejects with `signal.reason`.
    */
   waitForSessions(pairs: readonly SessionPair[], signal?: AbortSignal): Promise<SessionCheckResult>;
+  /**
+   * Resolves once the routes each handover node has over sessions it loses also come over
+   * sessions it keeps (checked for a sample of the nodes), or when the check gives up (then
+   * `missing` lists the nodes); never rejects because a route is missing. Call it after
+   * {@link waitForSessions} confirmed the kept sessions. An abort rejects with `signal.reason`.
+   */
+  waitForRoutes(request: RouteHandoverRequest, signal?: AbortSignal): Promise<RouteCheckResult>;
 }
 
 /** `pairs` without repeats (same `node` and `peer`), in first-seen order. */
@@ -43,4 +50,43 @@ export function uniqueSessionPairs(pairs: readonly SessionPair[]): SessionPair[]
     unique.push(pair);
   }
   return unique;
+}
+
+/**
+ * A node that loses BGP sessions in a step and keeps others (topology-core's `RouteHandover`):
+ * every route it has over a session it loses must already come over one it keeps.
+ */
+export interface RouteHandover {
+  readonly node: string;
+  /** The sessions it keeps: the peer's Node name and the protocols the pair has. */
+  readonly keeps: readonly {
+    readonly peer: string;
+    readonly kinds?: readonly ("mesh" | "peer")[];
+  }[];
+}
+
+/** What a {@link SessionCheck} must see in nodes' routing tables before a step. */
+export interface RouteHandoverRequest {
+  readonly handovers: readonly RouteHandover[];
+  /** Nodes whose own blocks the step may take away (role changes, not Ready): not checked. */
+  readonly exempt: readonly string[];
+}
+
+/** What {@link SessionCheck.waitForRoutes} saw when it returned. */
+export interface RouteCheckResult {
+  /** Nodes checked whose every route is handed over. */
+  readonly confirmed: number;
+  /** Nodes that still lacked some route over the sessions they keep when the timeout hit. */
+  readonly missing: readonly RouteHandoverGap[];
+  /** Handovers not checked: the check reads a bounded sample of nodes (see the check). */
+  readonly unchecked: number;
+  /** Why no node's routes could be read (the check cannot see routes); absent when it could. */
+  readonly unverifiable?: string;
+}
+
+/** A node whose routes over the sessions it loses do not all come over the ones it keeps yet. */
+export interface RouteHandoverGap {
+  readonly node: string;
+  /** The first few such destinations (e.g. `192.168.3.64/26`); empty: no route report came. */
+  readonly destinations: readonly string[];
 }

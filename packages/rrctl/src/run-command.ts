@@ -58,9 +58,11 @@ Options:
   --no-status-page            do not serve the read-only status page
   --session-check MODE        calico-node-status (default): before a step that removes or restarts
                               BGP sessions, confirm from CalicoNodeStatus that the sessions it keeps
-                              are Established (refuses to start where Calico does not serve it).
+                              are Established, then that a sample of the nodes losing sessions
+                              has their routes over the ones they keep (refuses to start where
+                              Calico does not serve it).
                               delay: only wait --switchover-delay-seconds instead. It cannot see
-                              sessions: real ones take 2-62 s to establish when both ends dial
+                              sessions or routes: real sessions take 2-62 s to establish when both ends dial
                               (measured on BIRD), and a step applied before they are up drops
                               routes. Use it only where CalicoNodeStatus is missing (Calico < 3.22),
                               with a delay above your clusters' worst establishment time.

@@ -277,6 +277,9 @@ export function createClusterWorker(
         case "AwaitingSessions":
           markLater(entry.cluster, settings.sessionRecheckMs ?? 2_000, "SessionsPending", signal);
           break;
+        case "AwaitingRoutes":
+          markLater(entry.cluster, settings.sessionRecheckMs ?? 2_000, "RoutesPending", signal);
+          break;
         default:
           break;
       }

@@ -38,6 +38,13 @@ export function renderClusterStatus(outcome: ReconcileOutcome, base: StatusBase)
         reason: "AwaitingSessions",
         message: `${outcome.sessions.missing.length} BGP sessions the next step relies on are not Established yet`,
       };
+    case "AwaitingRoutes":
+      return {
+        ...base,
+        phase: "Progressing",
+        reason: "AwaitingRoutes",
+        message: `${outcome.routes.missing.length} nodes the next step takes BGP sessions from lack routes over the sessions they keep`,
+      };
     case "Converged":
     case "Blocked":
     case "DryRun": {

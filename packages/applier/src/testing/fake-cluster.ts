@@ -1,4 +1,11 @@
-import type { ObservedObject, SessionCheckResult, SessionPair, WriteResult } from "@rrfleet/kube";
+import type {
+  ObservedObject,
+  RouteHandoverGap,
+  RouteHandoverRequest,
+  SessionCheckResult,
+  SessionPair,
+  WriteResult,
+} from "@rrfleet/kube";
 import {
   applyActions,
   type Action,
@@ -16,7 +23,10 @@ import type { ClusterView } from "../reconcile-cluster.js";
 export interface FakeCluster {
   readonly view: ClusterView & { waitForSync(): Promise<void>; isSynced(): boolean };
   readonly writer: ActionWriter;
-  readonly sessions: SessionWaiter & { readonly calls: SessionPair[][] };
+  readonly sessions: SessionWaiter & {
+    readonly calls: SessionPair[][];
+    readonly routeCalls: RouteHandoverRequest[];
+  };
   state(): ClusterSnapshot;
   /** Every state the cluster went through, one per write, starting with the initial one. */
   readonly history: ClusterSnapshot[];
@@ -25,6 +35,8 @@ export interface FakeCluster {
   beforeWrite?: (action: Action, observed: ObservedObject | undefined) => void;
   /** Pairs the session check reports missing on its next calls (one entry per call). */
   missingSessions: SessionPair[][];
+  /** Nodes the route check reports not handed over on its next calls (one entry per call). */
+  missingRoutes: RouteHandoverGap[][];
   /** Changes the cluster as someone else would (a node goes away), notifying the view. */
   mutate(change: (state: ClusterSnapshot) => ClusterSnapshot): void;
 }
@@ -42,6 +54,7 @@ export function createFakeCluster(initial: ClusterSnapshot): FakeCluster {
     history: [initial],
     writes: [],
     missingSessions: [],
+    missingRoutes: [],
     state: () => state,
     mutate(change) {
       state = change(state);
@@ -89,6 +102,16 @@ export function createFakeCluster(initial: ClusterSnapshot): FakeCluster {
           unverifiable: [],
         };
         return Promise.resolve(result);
+      },
+      routeCalls: [],
+      waitForRoutes(request) {
+        cluster.sessions.routeCalls.push(request);
+        const missing = cluster.missingRoutes.shift() ?? [];
+        return Promise.resolve({
+          confirmed: request.handovers.length - missing.length,
+          missing,
+          unchecked: 0,
+        });
       },
     },
   };

@@ -115,4 +115,52 @@ describe("viewTransition and findSessionsToConfirm (real BGP between two states)
     ]);
     expect(relied.sampledOut).toBe(10);
   });
+
+  it("mesh off: every client hands its mesh routes over to the reflector sessions it keeps", () => {
+    const nodes = [reflector("r", "244.0.0.1"), client("a"), client("b")];
+    const before = makeCluster(nodes, { mesh: true, bgpPeers: [toReflectors] });
+    const after = makeCluster(nodes, { mesh: false, bgpPeers: [toReflectors] });
+    const relied = findSessionsToConfirm(viewRoutes(before), viewRoutes(after));
+    expect(relied.handovers).toEqual([
+      { node: "a", keeps: [{ peer: "r", kinds: ["peer"] }] },
+      { node: "b", keeps: [{ peer: "r", kinds: ["peer"] }] },
+    ]);
+    expect(relied.exempt).toEqual([]);
+  });
+
+  it("a reflector demoted: its clients hand over to the reflector they keep, and its own block is exempt", () => {
+    const nodes = (second: string | undefined) => [
+      reflector("r1", "244.0.0.1"),
+      reflector("r2", second),
+      client("a"),
+    ];
+    const before = makeCluster(nodes("244.0.0.1"), { mesh: false, bgpPeers: [toReflectors] });
+    const after = makeCluster(nodes(undefined), { mesh: false, bgpPeers: [toReflectors] });
+    const relied = findSessionsToConfirm(viewRoutes(before), viewRoutes(after));
+    expect(relied.handovers.find((h) => h.node === "a")).toEqual({
+      node: "a",
+      keeps: [{ peer: "r1", kinds: ["peer"] }],
+    });
+    expect(relied.exempt).toEqual(["r2"]);
+  });
+
+  it("no handover for a node on the mesh (it keeps more sessions than a handover lists) or one that loses nothing", () => {
+    const nodes = ["a", "b", "c", "d"].map((n) => makeNode(n));
+    const before = makeCluster([...nodes, reflector("r", "244.0.0.1"), client("x")], {
+      mesh: true,
+      bgpPeers: [toReflectors],
+    });
+    const after = makeCluster([...nodes, reflector("r", "244.0.0.1"), makeNode("x")], {
+      mesh: true,
+      bgpPeers: [toReflectors],
+    });
+    const relied = findSessionsToConfirm(viewRoutes(before), viewRoutes(after), {
+      maxHandoverKeeps: 3,
+    });
+    expect(relied.removesSessions).toBe(true);
+    expect(relied.handovers).toEqual([]);
+    // With room for its four mesh peers, x (which loses its session to r) is one.
+    const roomy = findSessionsToConfirm(viewRoutes(before), viewRoutes(after));
+    expect(roomy.handovers.map((h) => `${h.node}:${h.keeps.length}`)).toEqual(["x:4"]);
+  });
 });

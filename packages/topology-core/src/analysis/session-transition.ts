@@ -50,6 +50,24 @@ export interface FindSessionsToConfirmOptions {
    * (12.5 million at 5,000 nodes), and one node's status reports all of its peers. Default 16.
    */
   readonly meshSampleNodes?: number;
+  /**
+   * A node is a route handover only when it keeps at most this many sessions (all of them are
+   * listed in its handover); default 64. Nodes that keep more are on the mesh, whose routes no
+   * step takes away.
+   */
+  readonly maxHandoverKeeps?: number;
+}
+
+/**
+ * A node that loses sessions in the step and keeps others: every route it has over a session it
+ * loses must already reach it over one it keeps. A session being Established does not say that
+ * (a reflector busy sending its table to hundreds of new clients is Established to all of them
+ * long before the last one has every route), so a controller checks the node's routes as well.
+ */
+export interface RouteHandover {
+  readonly node: string;
+  /** Every session the node keeps: the peer and the protocols the pair has now. */
+  readonly keeps: readonly { readonly peer: string; readonly kinds: readonly SessionKind[] }[];
 }
 
 /** What {@link findSessionsToConfirm} found. */
@@ -60,6 +78,14 @@ export interface SessionsToConfirm {
   readonly sessions: readonly SessionToConfirm[];
   /** Stable mesh-only sessions left out by `meshSampleNodes`. */
   readonly sampledOut: number;
+  /** Nodes whose routes must be handed over to the sessions they keep (see {@link RouteHandover}), by name. */
+  readonly handovers: readonly RouteHandover[];
+  /**
+   * Nodes whose own routes the step may take away, by name: they change role (their sessions
+   * restart, the unavoidable own-block loss) or are not Ready in one of the states. Routes to
+   * their blocks are not part of any handover.
+   */
+  readonly exempt: readonly string[];
 }
 
 /** The transition's routes: `graph` has the stable sessions only; nodes changing role are left out (-1). */
@@ -152,8 +178,9 @@ export function findSessionsToConfirm(
   after: RouteView,
   options: FindSessionsToConfirmOptions = {},
 ): SessionsToConfirm {
-  const { groups, removesSessions } = groupTransition(before, after);
-  if (!removesSessions) return { removesSessions, sessions: [], sampledOut: 0 };
+  const { groups, removesSessions, changing } = groupTransition(before, after);
+  if (!removesSessions)
+    return { removesSessions, sessions: [], sampledOut: 0, handovers: [], exempt: [] };
   const meshSampleNodes = options.meshSampleNodes ?? 16;
   const names = before.state.nodes.map((node) => node.name);
   // The mesh sample: the first Ready non-reflectors of `before`, by name.
@@ -194,7 +221,67 @@ export function findSessionsToConfirm(
     }
   }
   sessions.sort((a, b) => compareStrings(a.node, b.node) || compareStrings(a.peer, b.peer));
-  return { removesSessions, sessions, sampledOut };
+  const handovers = findHandovers(before, groups, changing, p0, p1, options.maxHandoverKeeps ?? 64);
+  const changed = new Set(changing);
+  const exempt = before.state.nodes
+    .filter((node, i) => changed.has(i) || !node.ready || after.state.nodes[i]?.ready !== true)
+    .map((node) => node.name)
+    .sort(compareStrings);
+  return { removesSessions, sessions, sampledOut, handovers, exempt };
+}
+
+/**
+ * The nodes that lose a session in the step (to a node of any group, or to a node changing role)
+ * and keep between one and `maxKeeps` sessions, each with every session it keeps, sorted by name.
+ */
+function findHandovers(
+  before: RouteView,
+  groups: readonly Group[],
+  changing: readonly number[],
+  beforePeerings: number,
+  afterPeerings: number,
+  maxKeeps: number,
+): RouteHandover[] {
+  const names = before.state.nodes.map((node) => node.name);
+  const { entityOfIndex, adjacency, entities } = before.graph;
+  const n = entities.length;
+  const hadSession = (x: number, y: number): boolean => {
+    const ex = entityOfIndex[x] ?? -1;
+    const ey = entityOfIndex[y] ?? -1;
+    return ex >= 0 && ey >= 0 && adjacency[ex * n + ey] === 1;
+  };
+  const handovers: RouteHandover[] = [];
+  for (const a of groups) {
+    const first = a.members[0];
+    if (first === undefined) continue;
+    let loses = changing.some((r) => hadSession(first, r));
+    const kept: { group: Group; kinds: SessionKind[] }[] = [];
+    let keeps = 0;
+    for (const b of groups) {
+      const others = b === a ? b.members.length - 1 : b.members.length;
+      if (others <= 0) continue;
+      const kinds = kindsOf(a.before, b.before, beforePeerings);
+      if (kinds.length === 0) continue;
+      if (isStable(a, b, beforePeerings, afterPeerings)) {
+        kept.push({ group: b, kinds });
+        keeps += others;
+      } else {
+        loses = true;
+      }
+    }
+    if (!loses || keeps === 0 || keeps > maxKeeps) continue;
+    for (const x of a.members) {
+      handovers.push({
+        node: names[x] ?? "",
+        keeps: kept
+          .flatMap(({ group, kinds }) =>
+            group.members.filter((y) => y !== x).map((y) => ({ peer: names[y] ?? "", kinds })),
+          )
+          .sort((p, q) => compareStrings(p.peer, q.peer)),
+      });
+    }
+  }
+  return handovers.sort((p, q) => compareStrings(p.node, q.node));
 }
 
 /** The protocols a pair has in one state (empty: no session). */
@@ -220,7 +307,7 @@ function isStable(a: Group, b: Group, beforePeerings: number, afterPeerings: num
 function groupTransition(
   before: RouteView,
   after: RouteView,
-): { groups: Group[]; removesSessions: boolean } {
+): { groups: Group[]; removesSessions: boolean; changing: number[] } {
   const s0 = before.state;
   const s1 = after.state;
   if (s0.nodes.length !== s1.nodes.length)
@@ -230,6 +317,8 @@ function groupTransition(
   const mesh0 = s0.bgpConfiguration.nodeToNodeMeshEnabled;
   const mesh1 = s1.bgpConfiguration.nodeToNodeMeshEnabled;
   let roleChangedWithSessions = false;
+  /** Nodes Ready in both states whose role changes. */
+  const changing: number[] = [];
   for (let i = 0; i < s0.nodes.length; i++) {
     const n0 = s0.nodes[i];
     const n1 = s1.nodes[i];
@@ -237,6 +326,7 @@ function groupTransition(
     const sig0 = before.graph.signatureOfIndex[i] ?? "";
     const sig1 = after.graph.signatureOfIndex[i] ?? "";
     if (roleOf(n0) !== roleOf(n1)) {
+      changing.push(i);
       // Its sessions restart; whether it had any decides whether the step restarts something.
       const e0 = before.graph.entityOfIndex[i] ?? -1;
       const n = before.graph.entities.length;
@@ -277,7 +367,7 @@ function groupTransition(
         removesSessions = true;
     }
   }
-  return { groups, removesSessions };
+  return { groups, removesSessions, changing };
 }
 
 function roleOf(node: NodeInfo): string | undefined {
