@@ -80,10 +80,11 @@ export interface CalicoNodeStatusCheckOptions {
    */
   readonly maxRouteNodes?: number;
   /**
-   * Clusters with more nodes than this get no route check, default 1,000: a node's route report
-   * lists every path to every block (the mesh's and each reflector's), and beyond about a
-   * thousand nodes it outgrows what one Kubernetes object can hold, so calico-node could not
-   * write it. Such clusters rely on the session check alone (the result says so).
+   * Clusters with more nodes than this get no route check, default 500: a node's route report
+   * lists every path to every block (the mesh's and each reflector's: about 140 bytes each, and
+   * 8–10 paths per block before mesh-off), and beyond about a thousand nodes it outgrows the
+   * 1.5 MiB etcd holds per object, so calico-node could not write it. Such clusters rely on the
+   * session check alone (the result says so).
    */
   readonly maxRouteCheckClusterNodes?: number;
   /** Picks the route check's sample (injectable for tests); returns [0, 1). */
@@ -164,7 +165,7 @@ export function createCalicoNodeStatusCheck(
   const resource = `${PLURAL}.${calico.group}`;
   const fencing = options.fencing;
   const maxRouteNodes = options.maxRouteNodes ?? 8;
-  const maxRouteCheckClusterNodes = options.maxRouteCheckClusterNodes ?? 1_000;
+  const maxRouteCheckClusterNodes = options.maxRouteCheckClusterNodes ?? 500;
   const random = options.random ?? Math.random;
 
   const send = async <T>(
