@@ -153,13 +153,17 @@ describe("rrctl run on real BGP (BIRD in network namespaces)", () => {
     expect(result.snapshot.bgpConfiguration.nodeToNodeMeshEnabled).toBe(false);
     expect(reflectors(result.snapshot)).toHaveLength(MULTI.min);
     // The mesh went off only once CalicoNodeStatus (filled from BIRD) showed the sessions the
-    // step kept Established; the check's status objects are gone again.
+    // step kept Established; the checks' status objects are gone again.
     const steps = ((await run?.logLines()) ?? []).filter((line) =>
       String(line["msg"]).startsWith("applied step"),
     );
     const meshOff = steps.find((line) => line["reason"] === "DisableNodeMesh");
     expect(meshOff).toMatchObject({ sessionsMissing: 0 });
     expect(Number(meshOff?.["sessionsEstablished"])).toBeGreaterThan(0);
+    // ... and once the clients read (from `birdc show route`) had every mesh route over their
+    // reflector sessions too.
+    expect(Number(meshOff?.["routesConfirmedNodes"])).toBeGreaterThan(0);
+    expect(meshOff?.["routesUnverifiable"]).toBeUndefined();
     const statuses = (await cluster.kubeConfig
       .makeApiClient(CustomObjectsApi)
       .listClusterCustomObject({
