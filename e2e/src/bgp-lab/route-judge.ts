@@ -18,18 +18,25 @@
  * prefix, since calico-node's kernel protocol merges paths. On one machine, every lab node shares
  * the kernel's routing lock, so under load the two halves can be hundreds of milliseconds apart:
  * a lab artefact, since each real node has its own kernel. The judge therefore pairs the
- * kernel's events with what BIRD says it did (the kernel protocol's `debug { routes, packets }`
- * lines in its log: `kernel1 < added|replaced|removed PREFIX`, and `kernel1: PREFIX: installing|
- * updating|deleting` from its scans), prefix by prefix in order: a deletion that is the first half
- * of a replacement (or of re-installing a route after `bird -R`, logged as an add) is not a gap;
- * a deletion BIRD made because it had no route left starts one. A
- * kernel event BIRD's log does not explain within {@link UNEXPLAINED_AFTER_MS} is taken at face
- * value. The monitors run with real-time priority and write to files (never a pipe a busy test
- * process could stall), so their timestamps are when the kernel announced each change.
+ * kernel's events with what BIRD says it did to the kernel (its kernel protocol's log lines),
+ * prefix by prefix in order (kernel-event-pairing.ts): a deletion that is the first half of a
+ * replacement is not a gap; a deletion BIRD made because it had no route left starts one. BIRD
+ * also logs route notifications its kernel protocol does not pass on to the kernel — after each
+ * start, until its first scan (under `bird -R`, the end of graceful-restart recovery) — and the
+ * pairing leaves those out: paired with the kernel events of later operations, they made
+ * replacements on restarted nodes look like gaps. A kernel event BIRD's log does not explain
+ * within a few seconds is taken at face value. The monitors run with real-time priority and
+ * write to files (never a pipe a busy test process could stall), so their timestamps are when
+ * the kernel announced each change.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
+import {
+  createKernelEventPairing,
+  type KernelEventPairing,
+  type PairingSink,
+} from "./kernel-event-pairing.js";
 import { runCommand } from "./run-command.js";
 
 /** One time a node lacked a route to another node's block. */
@@ -94,9 +101,6 @@ export interface RouteJudge {
   stop(): Promise<void>;
 }
 
-/** A kernel event BIRD's log has not explained after this long is taken as it is. */
-const UNEXPLAINED_AFTER_MS = 3_000;
-
 /** Milliseconds after a role change ends during which a gap that starts still counts as own-block. */
 const ROLE_CHANGE_SETTLE_MS = 3_000;
 
@@ -104,15 +108,6 @@ interface Interval {
   readonly start: number;
   end: number; // Infinity while open
 }
-
-/** A change the kernel announced: a route to `block` added or deleted. */
-interface KernelEvent {
-  readonly deleted: boolean;
-  readonly at: number;
-}
-
-/** What BIRD's kernel protocol says it did to a prefix: add, replace (delete + add) or delete. */
-type BirdOp = "add" | "replace" | "delete";
 
 /** An incrementally read text file. */
 interface Tail {
@@ -141,9 +136,9 @@ export function createRouteJudge(pool: string, dir: string): RouteJudge {
     readonly log: Tail;
     /** Kernel events stamped before the initial snapshot are in it already. */
     since: number;
-    /** Per block: kernel events and BIRD operations not matched yet, in order. */
-    readonly events: Map<string, KernelEvent[]>;
-    readonly ops: Map<string, { op: BirdOp; seenAt: number }[]>;
+    readonly pairing: KernelEventPairing;
+    /** Where the pairing's conclusions go: the node's table. */
+    readonly sink: PairingSink;
   }
   const watched = new Map<string, Watched>();
 
@@ -180,60 +175,6 @@ export function createRouteJudge(pool: string, dir: string): RouteJudge {
     }
   };
 
-  /** Matches a block's kernel events with BIRD's operations, in order; see the module comment. */
-  const settle = (node: string, w: Watched, block: string, now: number): void => {
-    const events = w.events.get(block) ?? [];
-    const ops = w.ops.get(block) ?? [];
-    for (;;) {
-      const event = events[0];
-      if (event === undefined) break;
-      const op = ops[0]?.op;
-      // BIRD re-installing a route the kernel already has (after `bird -R`, once graceful
-      // restart is done) logs an add, and the kernel shows it as a delete and an add.
-      if (op === "add" && event.deleted && events[1]?.deleted === false) {
-        const added = events[1];
-        events.splice(0, 2);
-        ops.shift();
-        replacements.push(event.at);
-        apply(node, block, true, added.at);
-        continue;
-      }
-      if (op === "replace" && event.deleted) {
-        const added = events[1];
-        if (added === undefined) {
-          if (now - event.at < UNEXPLAINED_AFTER_MS) break; // the add is on its way
-          apply(node, block, false, event.at); // never re-added: a real deletion
-          events.shift();
-          ops.shift();
-          continue;
-        }
-        events.splice(0, 2);
-        ops.shift();
-        replacements.push(event.at);
-        if (added.deleted) apply(node, block, false, added.at);
-        continue;
-      }
-      if (op !== undefined) {
-        // add ↔ an added route; delete ↔ a deletion; a replacement of a route that was not
-        // installed is an add.
-        events.shift();
-        ops.shift();
-        apply(node, block, !event.deleted, event.at);
-        continue;
-      }
-      if (now - event.at < UNEXPLAINED_AFTER_MS) break; // BIRD's log may not be written yet
-      events.shift();
-      apply(node, block, !event.deleted, event.at);
-    }
-    // Operations with no kernel event (a route BIRD never installed) explain nothing.
-    while (
-      events.length === 0 &&
-      ops[0] !== undefined &&
-      now - ops[0].seenAt >= UNEXPLAINED_AFTER_MS
-    )
-      ops.shift();
-  };
-
   const readTail = (tail: Tail): string[] => {
     let size: number;
     try {
@@ -259,26 +200,15 @@ export function createRouteJudge(pool: string, dir: string): RouteJudge {
   const read = (): void => {
     const now = Date.now();
     for (const [node, w] of watched) {
-      const touched = new Set<string>();
-      for (const line of readTail(w.log)) {
-        const parsed = parseBirdLine(line);
-        if (parsed === undefined || !inPool(parsed.block)) continue;
-        const list = w.ops.get(parsed.block) ?? [];
-        list.push({ op: parsed.op, seenAt: now });
-        w.ops.set(parsed.block, list);
-        touched.add(parsed.block);
-      }
+      // The log first: BIRD logs an operation before the kernel event it causes.
+      for (const line of readTail(w.log)) w.pairing.readLogLine(line, now);
       for (const line of readTail(w.routes)) {
         if (line.includes("No buffer space")) problems.push(`route monitor of ${node}: ${line}`);
         const parsed = parseMonitorLine(line);
         if (parsed === undefined || parsed.at < w.since || !inPool(parsed.block)) continue;
-        const list = w.events.get(parsed.block) ?? [];
-        list.push({ deleted: parsed.deleted, at: parsed.at });
-        w.events.set(parsed.block, list);
-        touched.add(parsed.block);
+        w.pairing.addKernelEvent(parsed.block, parsed.deleted, parsed.at);
       }
-      for (const block of new Set([...touched, ...w.events.keys(), ...w.ops.keys()]))
-        settle(node, w, block, now);
+      w.pairing.settle(now, w.sink);
     }
   };
   const timer = setInterval(() => {
@@ -324,8 +254,15 @@ export function createRouteJudge(pool: string, dir: string): RouteJudge {
         routes: { file, offset: 0, rest: "" },
         log: { file: birdLog, offset: logOffset, rest: "" },
         since: Infinity,
-        events: new Map(),
-        ops: new Map(),
+        pairing: createKernelEventPairing(inPool),
+        sink: {
+          change: (block, present, at) => {
+            apply(node, block, present, at);
+          },
+          replaced: (_block, at) => {
+            replacements.push(at);
+          },
+        },
       });
       child.once("exit", (code, signal) => {
         if (watched.get(node)?.child === child)
@@ -439,23 +376,6 @@ function parseMonitorLine(
     deleted: deleted !== undefined,
     at: Date.parse(seconds) + Number(`0.${fraction}`) * 1000,
   };
-}
-
-/** BIRD's kernel-protocol route lines (`debug { routes }` on it) → what it did to which prefix. */
-function parseBirdLine(line: string): { block: string; op: BirdOp } | undefined {
-  const notify = /kernel\d* < (added|replaced|removed) (\S+)/.exec(line);
-  if (notify !== null) {
-    const op = notify[1] === "added" ? "add" : notify[1] === "replaced" ? "replace" : "delete";
-    return { block: notify[2] ?? "", op };
-  }
-  const scan =
-    /kernel\d*: (\S+): (installing|reinstalling|updating|deleting|\[redirect\] deleting)$/.exec(
-      line.trim(),
-    );
-  if (scan === null) return undefined;
-  const op =
-    scan[2] === "updating" ? "replace" : scan[2]?.endsWith("deleting") === true ? "delete" : "add";
-  return { block: scan[1] ?? "", op };
 }
 
 /** A test for "inside this IPv4 CIDR" on route prefixes like `192.168.3.64/26`. */
