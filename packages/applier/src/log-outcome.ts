@@ -2,6 +2,13 @@ import type { ReconcileOutcome } from "./reconcile-cluster.js";
 import type { ApplierLogger } from "./applier-logger.js";
 import type { Decision } from "@rrfleet/topology-core";
 
+const WAIT_MESSAGES = {
+  AwaitingSessions:
+    "BGP sessions the next step relies on are not Established yet; holding it until they are",
+  AwaitingRoutes:
+    "nodes the next step takes BGP sessions from do not have their routes over the sessions they keep yet; holding it until they do",
+} as const;
+
 /**
  * Logs reconcile outcomes the way operators read them: every applied step and the sessions
  * confirmed before it, and transitions only for the quiet outcomes — "converged" once when a
@@ -22,28 +29,18 @@ export function createOutcomeLog(): (
       ...(previous?.dryRunPlan === undefined ? {} : { dryRunPlan: previous.dryRunPlan }),
     });
     switch (outcome.kind) {
-      case "AwaitingSessions": {
-        const fields = {
-          next: outcome.plan.steps[0]?.reason,
-          missing: outcome.sessions.missing.length,
-          sample: outcome.sessions.missing.slice(0, 5),
-        };
-        const message =
-          "BGP sessions the next step relies on are not Established yet; holding it until they are";
-        if (previous?.kind === "AwaitingSessions") logger.debug(fields, message);
-        else logger.warn(fields, message);
-        return;
-      }
+      case "AwaitingSessions":
       case "AwaitingRoutes": {
+        const missing: readonly unknown[] =
+          outcome.kind === "AwaitingSessions" ? outcome.sessions.missing : outcome.routes.missing;
         const fields = {
           next: outcome.plan.steps[0]?.reason,
-          missing: outcome.routes.missing.length,
-          sample: outcome.routes.missing.slice(0, 3),
+          missing: missing.length,
+          sample: missing.slice(0, 5),
         };
-        const message =
-          "nodes the next step takes BGP sessions from do not have their routes over the sessions they keep yet; holding it until they do";
-        if (previous?.kind === "AwaitingRoutes") logger.debug(fields, message);
-        else logger.warn(fields, message);
+        // A wait is news when it starts, and routine while it lasts.
+        if (previous?.kind === outcome.kind) logger.debug(fields, WAIT_MESSAGES[outcome.kind]);
+        else logger.warn(fields, WAIT_MESSAGES[outcome.kind]);
         return;
       }
       case "StepApplied": {

@@ -43,22 +43,22 @@ function reportSessions(
   peers: readonly { peerIP: string; state: string; type?: string }[],
   lastUpdated = "2026-11-28T00:00:00Z",
 ): void {
-  const name = renderSessionStatusName(node);
-  const current = server.read(STATUSES, name);
-  if (current === undefined) return;
-  server.put(STATUSES, {
-    ...current,
-    status: {
-      lastUpdated,
-      bgp: {
-        numberEstablishedV4: peers.filter((p) => p.state === "Established").length,
-        numberEstablishedV6: 0,
-        numberNotEstablishedV4: peers.filter((p) => p.state !== "Established").length,
-        numberNotEstablishedV6: 0,
-        peersV4: peers.map((p) => ({ type: "NodePeer", ...p, since: "00:00:00" })),
-      },
+  writeStatus(server, renderSessionStatusName(node), {
+    lastUpdated,
+    bgp: {
+      numberEstablishedV4: peers.filter((p) => p.state === "Established").length,
+      numberEstablishedV6: 0,
+      numberNotEstablishedV4: peers.filter((p) => p.state !== "Established").length,
+      numberNotEstablishedV6: 0,
+      peersV4: peers.map((p) => ({ type: "NodePeer", ...p, since: "00:00:00" })),
     },
   });
+}
+
+/** calico-node writing `status` into the object named `name`, when it exists. */
+function writeStatus(server: FakeApiServer, name: string, status: Record<string, unknown>): void {
+  const current = server.read(STATUSES, name);
+  if (current !== undefined) server.put(STATUSES, { ...current, status });
 }
 
 /** What calico-node on `node` would write into the status object reading its routes. */
@@ -68,22 +68,16 @@ function reportRoutes(
   routes: readonly { destination: string; sourceType: string; peerIP: string }[],
   lastUpdated: string,
 ): void {
-  const name = renderRouteStatusName(node);
-  const current = server.read(STATUSES, name);
-  if (current === undefined) return;
-  server.put(STATUSES, {
-    ...current,
-    status: {
-      lastUpdated,
-      routes: {
-        routesV4: routes.map((r) => ({
-          type: "FIB",
-          destination: r.destination,
-          gateway: r.peerIP,
-          interface: "eth0",
-          learnedFrom: { sourceType: r.sourceType, peerIP: r.peerIP },
-        })),
-      },
+  writeStatus(server, renderRouteStatusName(node), {
+    lastUpdated,
+    routes: {
+      routesV4: routes.map((r) => ({
+        type: "FIB",
+        destination: r.destination,
+        gateway: r.peerIP,
+        interface: "eth0",
+        learnedFrom: { sourceType: r.sourceType, peerIP: r.peerIP },
+      })),
     },
   });
 }
@@ -703,6 +697,18 @@ describe("createCalicoNodeStatusCheck: waitForRoutes", () => {
     expect(server.log().filter((line) => line.startsWith("create"))).toEqual([
       "create caliconodestatuses/rrfleet-routes-c1",
     ]);
+  });
+
+  it("says so when no node to read has a Calico address, and creates nothing", async () => {
+    const server = makeFakeApiServer();
+    storeNodes(server, { ...NODES, c1: undefined });
+    const { check } = makeCheck(server);
+
+    const result = await check.waitForRoutes({ handovers: [keepsReflector("c1")], exempt: [] });
+
+    expect(result).toMatchObject({ confirmed: 0, missing: [], unchecked: 1 });
+    expect(result.unverifiable).toMatch(/no node .* has a Calico IPv4 address/);
+    expect(server.log().filter((line) => !line.startsWith("list nodes"))).toEqual([]);
   });
 
   it("says why it cannot check a cluster too large for a route report, and creates nothing", async () => {

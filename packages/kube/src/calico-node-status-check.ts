@@ -28,7 +28,6 @@ import { findRoutesNotHandedOver, sampleHandovers, type ReportedRoute } from "./
 import {
   uniqueSessionPairs,
   type RouteCheckResult,
-  type RouteHandoverGap,
   type RouteHandoverRequest,
   type SessionCheck,
   type SessionCheckResult,
@@ -348,6 +347,36 @@ export function createCalicoNodeStatusCheck(
     return reports;
   };
 
+  /**
+   * Lists rrfleet's status objects every `pollIntervalMs` until `outstanding` returns nothing or
+   * `timeoutMs` after `started` has passed, and returns what it returned last. `outstanding` reads
+   * reports through `fresh`, which gives a report only when it was first seen (this side's clock,
+   * so clock skew with the nodes does not matter) `settleMs` after `started` or later.
+   */
+  const pollFreshReports = async <T>(
+    started: number,
+    outstanding: (fresh: (name: string) => StatusReport | undefined) => T[],
+    signal?: AbortSignal,
+  ): Promise<T[]> => {
+    const deadline = started + timeoutMs;
+    /** Status object → the report last seen and when it was first seen. */
+    const seen = new Map<string, { lastUpdated: string; at: number }>();
+    for (;;) {
+      const reports = await listReports(signal);
+      const at = now();
+      for (const [name, report] of reports) {
+        if (seen.get(name)?.lastUpdated !== report.lastUpdated)
+          seen.set(name, { lastUpdated: report.lastUpdated, at });
+      }
+      const left = outstanding((name) =>
+        (seen.get(name)?.at ?? -Infinity) >= started + settleMs ? reports.get(name) : undefined,
+      );
+      const remaining = deadline - now();
+      if (left.length === 0 || remaining <= 0) return left;
+      await sleep(Math.min(pollIntervalMs, remaining), signal);
+    }
+  };
+
   const check = async (
     pairs: readonly SessionPair[],
     created: Map<string, string | undefined>,
@@ -378,26 +407,15 @@ export function createCalicoNodeStatusCheck(
             signal,
           ),
       );
-      const deadline = started + timeoutMs;
-      /** Status object → the report last seen and when it was first seen (this side's clock). */
-      const seen = new Map<string, { lastUpdated: string; at: number }>();
-      for (;;) {
-        const reports = await listReports(signal);
-        const at = now();
-        for (const [name, report] of reports) {
-          if (seen.get(name)?.lastUpdated !== report.lastUpdated)
-            seen.set(name, { lastUpdated: report.lastUpdated, at });
-        }
-        const isFresh = (name: string): boolean =>
-          (seen.get(name)?.at ?? -Infinity) >= started + settleMs;
-        waiting = waiting.filter(
-          (v) =>
-            !(isFresh(v.status) && isEstablished(reports.get(v.status), v.address, v.pair.kinds)),
-        );
-        const left = deadline - now();
-        if (waiting.length === 0 || left <= 0) break;
-        await sleep(Math.min(pollIntervalMs, left), signal);
-      }
+      // Once seen Established, a pair is done: a later report need not show it again.
+      waiting = await pollFreshReports(
+        started,
+        (fresh) =>
+          (waiting = waiting.filter(
+            (v) => !isEstablished(fresh(v.status), v.address, v.pair.kinds),
+          )),
+        signal,
+      );
     }
     if (unverifiable.length > 0) {
       const left = started + fallbackDelayMs - now();
@@ -439,11 +457,17 @@ export function createCalicoNodeStatusCheck(
         return address === undefined ? [] : [address];
       }),
     );
-    const { chosen, unchecked } = sampleHandovers(
-      request.handovers.filter((h) => addresses.get(h.node) !== undefined),
-      maxRouteNodes,
-      random,
-    );
+    const readable = request.handovers.filter((h) => addresses.get(h.node) !== undefined);
+    if (readable.length === 0) {
+      return {
+        confirmed: 0,
+        missing: [],
+        unchecked: request.handovers.length,
+        unverifiable: "no node the step takes sessions from has a Calico IPv4 address",
+      };
+    }
+    const { chosen, unchecked } = sampleHandovers(readable, maxRouteNodes, random);
+    const skipped = request.handovers.length - readable.length;
     const watched = chosen.map((handover) => ({
       node: handover.node,
       status: renderRouteStatusName(handover.node),
@@ -457,36 +481,29 @@ export function createCalicoNodeStatusCheck(
     await forEachWithConcurrency(watched, CONCURRENCY, (w) =>
       createStatus({ name: w.status, node: w.node, classes: ["Routes"] }, created, signal),
     );
-    const deadline = started + timeoutMs;
-    const seen = new Map<string, { lastUpdated: string; at: number }>();
-    let gaps: RouteHandoverGap[];
-    for (;;) {
-      const reports = await listReports(signal);
-      const at = now();
-      for (const [name, report] of reports) {
-        if (seen.get(name)?.lastUpdated !== report.lastUpdated)
-          seen.set(name, { lastUpdated: report.lastUpdated, at });
-      }
-      gaps = watched.flatMap((w) => {
-        const report = reports.get(w.status);
-        const fresh = (seen.get(w.status)?.at ?? -Infinity) >= started + settleMs;
-        if (report === undefined || !fresh || report.routes === undefined)
-          return [{ node: w.node, destinations: [] }];
-        const destinations = findRoutesNotHandedOver(
-          report.routes,
-          w.keeps,
-          nodeAddresses,
-          exemptAddresses,
-        );
-        return destinations.length === 0
-          ? []
-          : [{ node: w.node, destinations: destinations.slice(0, MAX_REPORTED_DESTINATIONS) }];
-      });
-      const left = deadline - now();
-      if (gaps.length === 0 || left <= 0) break;
-      await sleep(Math.min(pollIntervalMs, left), signal);
-    }
-    return { confirmed: watched.length - gaps.length, missing: gaps, unchecked };
+    const gaps = await pollFreshReports(
+      started,
+      (fresh) =>
+        watched.flatMap((w) => {
+          const routes = fresh(w.status)?.routes;
+          if (routes === undefined) return [{ node: w.node, destinations: [] }];
+          const destinations = findRoutesNotHandedOver(
+            routes,
+            w.keeps,
+            nodeAddresses,
+            exemptAddresses,
+          );
+          return destinations.length === 0
+            ? []
+            : [{ node: w.node, destinations: destinations.slice(0, MAX_REPORTED_DESTINATIONS) }];
+        }),
+      signal,
+    );
+    return {
+      confirmed: watched.length - gaps.length,
+      missing: gaps,
+      unchecked: unchecked + skipped,
+    };
   };
 
   /**

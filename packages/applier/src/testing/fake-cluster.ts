@@ -1,7 +1,6 @@
 import type {
   ObservedObject,
   RouteHandoverGap,
-  RouteHandoverRequest,
   SessionCheckResult,
   SessionPair,
   WriteResult,
@@ -23,10 +22,7 @@ import type { ClusterView } from "../reconcile-cluster.js";
 export interface FakeCluster {
   readonly view: ClusterView & { waitForSync(): Promise<void>; isSynced(): boolean };
   readonly writer: ActionWriter;
-  readonly sessions: SessionWaiter & {
-    readonly calls: SessionPair[][];
-    readonly routeCalls: RouteHandoverRequest[];
-  };
+  readonly sessions: SessionWaiter;
   state(): ClusterSnapshot;
   /** Every state the cluster went through, one per write, starting with the initial one. */
   readonly history: ClusterSnapshot[];
@@ -92,9 +88,7 @@ export function createFakeCluster(initial: ClusterSnapshot): FakeCluster {
       },
     },
     sessions: {
-      calls: [],
       waitForSessions(pairs) {
-        cluster.sessions.calls.push([...pairs]);
         const missing = cluster.missingSessions.shift() ?? [];
         const result: SessionCheckResult = {
           established: pairs.length - missing.length,
@@ -103,9 +97,7 @@ export function createFakeCluster(initial: ClusterSnapshot): FakeCluster {
         };
         return Promise.resolve(result);
       },
-      routeCalls: [],
       waitForRoutes(request) {
-        cluster.sessions.routeCalls.push(request);
         const missing = cluster.missingRoutes.shift() ?? [];
         return Promise.resolve({
           confirmed: request.handovers.length - missing.length,

@@ -15,6 +15,17 @@ const reflector = (name: string, clusterId?: string) => {
 };
 const client = (name: string) => makeNode(name).withLabels({ client: "" });
 
+/** Mesh on, nodes `names` plus reflector r and x, which stops being r's client. */
+function clientLeavesWithMeshOn(names: readonly string[]) {
+  const nodes = names.map((n) => makeNode(n));
+  const state = (x: ReturnType<typeof makeNode>) =>
+    makeCluster([...nodes, reflector("r", "244.0.0.1"), x], {
+      mesh: true,
+      bgpPeers: [toReflectors],
+    });
+  return { before: state(client("x")), after: state(makeNode("x")) };
+}
+
 function transition(before: ClusterSnapshot, after: ClusterSnapshot) {
   const v0 = viewRoutes(before);
   const v1 = viewRoutes(after);
@@ -93,15 +104,7 @@ describe("viewTransition and findSessionsToConfirm (real BGP between two states)
   });
 
   it("confirms mesh-only sessions for a sample of nodes, not all N² of them", () => {
-    const nodes = ["a", "b", "c", "d", "e"].map((n) => makeNode(n));
-    const before = makeCluster([...nodes, reflector("r", "244.0.0.1"), client("x")], {
-      mesh: true,
-      bgpPeers: [toReflectors],
-    });
-    const after = makeCluster([...nodes, reflector("r", "244.0.0.1"), makeNode("x")], {
-      mesh: true,
-      bgpPeers: [toReflectors],
-    });
+    const { before, after } = clientLeavesWithMeshOn(["a", "b", "c", "d", "e"]);
     const relied = findSessionsToConfirm(viewRoutes(before), viewRoutes(after), {
       meshSampleNodes: 1,
     });
@@ -145,15 +148,7 @@ describe("viewTransition and findSessionsToConfirm (real BGP between two states)
   });
 
   it("no handover for a node on the mesh (it keeps more sessions than a handover lists) or one that loses nothing", () => {
-    const nodes = ["a", "b", "c", "d"].map((n) => makeNode(n));
-    const before = makeCluster([...nodes, reflector("r", "244.0.0.1"), client("x")], {
-      mesh: true,
-      bgpPeers: [toReflectors],
-    });
-    const after = makeCluster([...nodes, reflector("r", "244.0.0.1"), makeNode("x")], {
-      mesh: true,
-      bgpPeers: [toReflectors],
-    });
+    const { before, after } = clientLeavesWithMeshOn(["a", "b", "c", "d"]);
     const relied = findSessionsToConfirm(viewRoutes(before), viewRoutes(after), {
       maxHandoverKeeps: 3,
     });
